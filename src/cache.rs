@@ -1,0 +1,213 @@
+//! How long the edge keeps a response and what clients are told.
+//!
+//! The class alone does not decide it: a 404 for an artifact must not be
+//! cached for a year (product rule 1; Kubernetes once kept a freshly
+//! published kubectl "missing" for days). So the policy is a function of the
+//! class *and* the origin's status, applied once the response is known.
+
+use crate::classify::Class;
+use crate::config::CacheSettings;
+
+/// What the edge cache does with one origin response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EdgeCache {
+    Store {
+        ttl: u32,
+        stale_while_revalidate: u32,
+        stale_if_error: u32,
+    },
+    DoNotStore,
+}
+
+/// The cache decision for one origin response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachePolicy {
+    pub edge: EdgeCache,
+    /// The `Cache-Control` value sent to clients.
+    pub cache_control: String,
+}
+
+/// Chooses the policy for an origin response of `status` to an object of
+/// `class`.
+///
+/// - 2xx and 304: the class TTL (immutable `public, max-age=..., immutable`;
+///   never `private, no-store` for an immutable file, rule 3).
+/// - 404 and 410: the short not-found TTL, whatever the class.
+/// - Everything else (other 4xx, 3xx, 5xx): not stored, `no-store`.
+pub fn policy(class: Class, status: u16, settings: &CacheSettings) -> CachePolicy {
+    let ttl = match status {
+        200..=299 | 304 => match class {
+            Class::Immutable => settings.immutable_ttl,
+            Class::Marker => settings.marker_ttl,
+            Class::Mutable => settings.mutable_ttl,
+        },
+        404 | 410 => settings.not_found_ttl,
+        _ => return uncached(),
+    };
+    if ttl == 0 {
+        return uncached();
+    }
+    let stale = matches!(status, 200..=299 | 304);
+    let cache_control = if class == Class::Immutable && stale {
+        format!("public, max-age={ttl}, immutable")
+    } else {
+        format!("public, max-age={ttl}")
+    };
+    CachePolicy {
+        edge: EdgeCache::Store {
+            ttl,
+            // An error page is never worth serving stale.
+            stale_while_revalidate: if stale {
+                settings.stale_while_revalidate
+            } else {
+                0
+            },
+            stale_if_error: if stale { settings.stale_if_error } else { 0 },
+        },
+        cache_control,
+    }
+}
+
+fn uncached() -> CachePolicy {
+    CachePolicy {
+        edge: EdgeCache::DoNotStore,
+        cache_control: "no-store".to_owned(),
+    }
+}
+
+/// Surrogate keys known from the request: the class, the release, and for
+/// a marker its own path, so release tooling can purge one marker, all
+/// markers, or one release.
+pub fn request_keys(class: Class, release: Option<&str>, public_path: &str) -> Vec<String> {
+    let class_key = match class {
+        Class::Marker => "markers",
+        Class::Immutable => "immutable",
+        Class::Mutable => "mutable",
+    };
+    let mut keys = vec![class_key.to_owned()];
+    if let Some(release) = release {
+        keys.push(release.to_owned());
+    }
+    if class == Class::Marker {
+        keys.push(public_path.trim_start_matches('/').to_owned());
+    }
+    keys
+}
+
+/// The longest surrogate key Fastly accepts.
+const MAX_KEY_BYTES: usize = 1024;
+
+/// Adds the keys an object carries in its `x-goog-meta-surrogate-key`
+/// metadata (space-separated), skipping anything that is not a valid key.
+pub fn with_object_keys(mut keys: Vec<String>, metadata: Option<&str>) -> Vec<String> {
+    for key in metadata.unwrap_or("").split_ascii_whitespace() {
+        let valid = key.len() <= MAX_KEY_BYTES && key.bytes().all(|b| b.is_ascii_graphic());
+        if valid && !keys.iter().any(|k| k == key) {
+            keys.push(key.to_owned());
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn settings() -> CacheSettings {
+        Config::default().cache
+    }
+
+    #[test]
+    fn immutable_artifacts_are_public_for_a_year() {
+        let p = policy(Class::Immutable, 200, &settings());
+        assert_eq!(p.cache_control, "public, max-age=31536000, immutable");
+        assert_eq!(
+            p.edge,
+            EdgeCache::Store {
+                ttl: 31_536_000,
+                stale_while_revalidate: 60,
+                stale_if_error: 86_400
+            }
+        );
+        assert_eq!(
+            policy(Class::Immutable, 206, &settings()).cache_control,
+            p.cache_control
+        );
+    }
+
+    #[test]
+    fn markers_get_a_short_ttl_and_a_client_max_age_no_longer() {
+        let p = policy(Class::Marker, 200, &settings());
+        assert_eq!(p.cache_control, "public, max-age=60");
+        assert!(matches!(p.edge, EdgeCache::Store { ttl: 60, .. }));
+    }
+
+    #[test]
+    fn mutable_files_get_five_minutes() {
+        let p = policy(Class::Mutable, 200, &settings());
+        assert_eq!(p.cache_control, "public, max-age=300");
+    }
+
+    /// Rule 1: a 404 or 410 is cached briefly whatever the class, never stale.
+    #[test]
+    fn not_found_is_short_for_every_class() {
+        for class in [Class::Immutable, Class::Marker, Class::Mutable] {
+            for status in [404, 410] {
+                let p = policy(class, status, &settings());
+                assert_eq!(p.cache_control, "public, max-age=10", "{class:?} {status}");
+                assert_eq!(
+                    p.edge,
+                    EdgeCache::Store {
+                        ttl: 10,
+                        stale_while_revalidate: 0,
+                        stale_if_error: 0
+                    }
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn other_errors_are_never_stored() {
+        for status in [400, 401, 403, 412, 416, 429, 500, 502, 503, 504, 301, 302] {
+            let p = policy(Class::Immutable, status, &settings());
+            assert_eq!(p.edge, EdgeCache::DoNotStore, "{status}");
+            assert_eq!(p.cache_control, "no-store", "{status}");
+        }
+    }
+
+    #[test]
+    fn a_zero_ttl_means_not_stored() {
+        let mut s = settings();
+        s.not_found_ttl = 0;
+        assert_eq!(policy(Class::Mutable, 404, &s).edge, EdgeCache::DoNotStore);
+    }
+
+    #[test]
+    fn surrogate_keys_by_class_release_and_marker() {
+        assert_eq!(
+            request_keys(
+                Class::Immutable,
+                Some("release/v1.31.0"),
+                "/release/v1.31.0/x"
+            ),
+            ["immutable", "release/v1.31.0"]
+        );
+        assert_eq!(
+            request_keys(Class::Marker, None, "/release/stable.txt"),
+            ["markers", "release/stable.txt"]
+        );
+        assert_eq!(
+            request_keys(Class::Mutable, None, "/index.html"),
+            ["mutable"]
+        );
+    }
+
+    #[test]
+    fn object_metadata_adds_valid_keys_once() {
+        let keys = with_object_keys(vec!["markers".into()], Some(" docs  markers site\u{7f}x "));
+        assert_eq!(keys, ["markers", "docs"]);
+        assert_eq!(with_object_keys(vec!["a".into()], None), ["a"]);
+    }
+}

@@ -1,0 +1,20 @@
+//! dl-edge's pure core: every decision about a download request, as values.
+//!
+//! Nothing here imports `fastly`, reads a clock or does I/O, so it is unit
+//! tested and benchmarked natively and reused by native tools. The Compute
+//! shell (`src/main.rs`, `src/shell/`) builds a [`decision::RequestView`],
+//! calls [`decision::decide`] and executes the result. The modules follow a
+//! request's life: path, route, classification, cache policy, response
+//! headers. See docs/request-handling.md for the rules in order.
+
+pub mod cache;
+pub mod classify;
+pub mod conditional;
+pub mod config;
+pub mod decision;
+pub mod path;
+pub mod range;
+pub mod rejection;
+pub mod response;
+pub mod route;
+pub mod version;

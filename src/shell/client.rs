@@ -1,0 +1,106 @@
+//! The client request, with its raw request target.
+
+use dl_edge::conditional::Conditions;
+use dl_edge::decision::RequestView;
+use fastly::handle::{client_request_and_body, RequestHandle};
+use fastly::Request;
+use fastly_shared::FastlyStatus;
+
+/// The client request and what the core needs from it.
+pub struct ClientRequest {
+    method: String,
+    host: Option<String>,
+    target: String,
+    range: Option<String>,
+    if_none_match: Option<String>,
+    if_modified_since: Option<String>,
+    header_bytes: usize,
+}
+
+impl ClientRequest {
+    /// Takes the client request of this instance.
+    pub fn take() -> ClientRequest {
+        let (handle, body) = client_request_and_body();
+        let target = request_target(&raw_uri(&handle));
+        let request = Request::from_handles(handle, Some(body));
+        let header = |name: &str| {
+            request
+                .get_header(name)
+                .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned())
+        };
+        ClientRequest {
+            method: request.get_method_str().to_owned(),
+            host: header("host"),
+            range: header("range"),
+            if_none_match: header("if-none-match"),
+            if_modified_since: header("if-modified-since"),
+            header_bytes: request
+                .get_headers()
+                .map(|(name, value)| name.as_str().len() + value.len())
+                .sum(),
+            target,
+        }
+    }
+
+    pub fn view(&self) -> RequestView<'_> {
+        RequestView {
+            method: &self.method,
+            host: self.host.as_deref(),
+            target: &self.target,
+            range: self.range.as_deref(),
+            header_bytes: self.header_bytes,
+        }
+    }
+
+    pub fn conditions(&self) -> Conditions<'_> {
+        Conditions {
+            if_none_match: self.if_none_match.as_deref(),
+            if_modified_since: self.if_modified_since.as_deref(),
+        }
+    }
+}
+
+/// The request URI exactly as the host received it.
+///
+/// `fastly::Request` parses the URI with the `url` crate, which resolves
+/// `..` and `%2e%2e` segments before the service could see them; the raw
+/// ABI call returns it untouched.
+fn raw_uri(handle: &RequestHandle) -> String {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let mut written = 0;
+        // SAFETY: `buf` is valid for `buf.len()` bytes and the host writes
+        // at most that many, reporting the count in `written`.
+        let status = unsafe {
+            fastly_sys::fastly_http_req::uri_get(
+                handle.as_u32(),
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut written,
+            )
+        };
+        if status == FastlyStatus::OK {
+            buf.truncate(written.min(buf.len()));
+            return String::from_utf8_lossy(&buf).into_owned();
+        }
+        if status == FastlyStatus::BUFLEN && written > buf.len() && written <= 1 << 20 {
+            buf.resize(written, 0);
+            continue;
+        }
+        return String::new();
+    }
+}
+
+/// The origin-form target (`/path?query`) of an absolute URI such as
+/// `http://dl.k8s.io/release/stable.txt?x`; whatever is not absolute is
+/// returned as is, for the core to refuse.
+fn request_target(uri: &str) -> String {
+    let Some((_, after_scheme)) = uri.split_once("://") else {
+        return uri.to_owned();
+    };
+    match after_scheme.find(['/', '?']) {
+        Some(start) if after_scheme[start..].starts_with('/') => after_scheme[start..].to_owned(),
+        Some(start) => format!("/{}", &after_scheme[start..]),
+        None => "/".to_owned(),
+    }
+}

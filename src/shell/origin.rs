@@ -1,0 +1,191 @@
+//! Fetches the object from GCS and streams it to the client with the
+//! core's cache policy and header rules applied.
+
+use std::time::Duration;
+
+use dl_edge::cache::{self, CachePolicy, EdgeCache};
+use dl_edge::conditional::not_modified;
+use dl_edge::config::{CacheSettings, Config};
+use dl_edge::decision::Fetch;
+use dl_edge::range::RangeRequest;
+use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE};
+use fastly::http::request::{SendError, SendErrorCause};
+use fastly::http::{FramingHeadersMode, Method, StatusCode};
+use fastly::{Request, Response};
+
+use super::client::ClientRequest;
+
+/// Serves a fetch decision to the client.
+pub fn serve(client: &ClientRequest, fetch: &Fetch, config: &Config) {
+    let response = match send(origin_request(fetch), fetch, &config.cache) {
+        Ok(origin) => client_response(origin, client, fetch, &config.cache),
+        Err(error) => origin_unavailable(error.root_cause()),
+    };
+    response.send_to_client();
+}
+
+/// The GCS request: only what the origin needs, built fresh, so nothing of
+/// the client's (Authorization, cookies, query) can reach it.
+fn origin_request(fetch: &Fetch) -> Request {
+    let method = if fetch.head {
+        Method::HEAD
+    } else {
+        Method::GET
+    };
+    let url = format!("https://{}{}", fetch.origin.host, fetch.origin.path);
+    let mut request = Request::new(method, url);
+    request.set_header("host", &fetch.origin.host);
+    if let RangeRequest::Single(range) = &fetch.range {
+        request.set_header("range", range);
+    }
+    request
+}
+
+/// Sends with an after-send hook that applies the cache policy once the
+/// status is known (a TTL set before sending would also apply to a 404).
+///
+/// Viceroy refuses the hook with `HttpCacheApiUnsupported` before sending
+/// anything; the request is then sent again without it, uncached.
+fn send(request: Request, fetch: &Fetch, settings: &CacheSettings) -> Result<Response, SendError> {
+    let plain = request.clone_without_body();
+    let class = fetch.classification.class;
+    let keys = fetch.surrogate_keys.clone();
+    let hook_settings = settings.clone();
+    let hooked = request.with_after_send(move |candidate| {
+        let status = candidate.get_status().as_u16();
+        match cache::policy(class, status, &hook_settings).edge {
+            EdgeCache::Store {
+                ttl,
+                stale_while_revalidate,
+                stale_if_error,
+            } => {
+                candidate.set_cacheable();
+                candidate.set_ttl(Duration::from_secs(ttl.into()));
+                candidate
+                    .set_stale_while_revalidate(Duration::from_secs(stale_while_revalidate.into()));
+                candidate.set_stale_if_error(Duration::from_secs(stale_if_error.into()));
+                let meta = candidate.get_header_str("x-goog-meta-surrogate-key");
+                let keys = cache::with_object_keys(keys.clone(), meta);
+                candidate.set_surrogate_keys(keys.iter().map(String::as_str));
+            }
+            EdgeCache::DoNotStore => candidate.set_uncacheable(false),
+        }
+        Ok(())
+    });
+    let backend = fetch.origin.backend.as_str();
+    match hooked.send(backend) {
+        Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
+            plain.with_pass(true).send(backend)
+        }
+        other => other,
+    }
+}
+
+/// Turns the origin's response into the client's.
+fn client_response(
+    mut origin: Response,
+    client: &ClientRequest,
+    fetch: &Fetch,
+    settings: &CacheSettings,
+) -> Response {
+    let status = origin.get_status().as_u16();
+    let policy = cache::policy(fetch.classification.class, status, settings);
+    let keys = cache::with_object_keys(
+        fetch.surrogate_keys.clone(),
+        origin.get_header_str("x-goog-meta-surrogate-key"),
+    );
+    let internal: Vec<String> = origin
+        .get_header_names_str()
+        .into_iter()
+        .filter(|name| response::is_origin_internal(name))
+        .map(str::to_owned)
+        .collect();
+    for name in internal {
+        origin.remove_header(name.as_str());
+    }
+    set_edge_headers(&mut origin, &policy, &keys);
+    if status >= 400 {
+        return error_response(origin, status);
+    }
+    let override_type = response::content_type_override(&fetch.classification.file);
+    if let Some(content_type) = override_type {
+        origin.set_header("content-type", content_type);
+    } else if !origin.contains_header("content-type") {
+        origin.set_header("content-type", DEFAULT_CONTENT_TYPE);
+    }
+    if status == 200 {
+        let etag = origin.get_header_str("etag");
+        let modified = origin.get_header_str("last-modified");
+        if not_modified(&client.conditions(), etag, modified) {
+            return not_modified_response(origin);
+        }
+    }
+    if fetch.head {
+        // Keep the origin's Content-Length on an empty HEAD body (rule 4).
+        origin.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);
+    }
+    origin
+}
+
+fn set_edge_headers(response: &mut Response, policy: &CachePolicy, keys: &[String]) {
+    for (name, value) in ALWAYS {
+        response.set_header(name, value);
+    }
+    response.set_header("cache-control", &policy.cache_control);
+    response.set_header("surrogate-key", keys.join(" "));
+}
+
+/// An origin error with a short plain-text body instead of the origin's
+/// (GCS error bodies name buckets and objects).
+fn error_response(mut origin: Response, status: u16) -> Response {
+    let reason = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("error")
+        .to_ascii_lowercase();
+    for name in [
+        "content-length",
+        "content-type",
+        "etag",
+        "last-modified",
+        "accept-ranges",
+    ] {
+        origin.remove_header(name);
+    }
+    origin.set_header("content-type", "text/plain; charset=utf-8");
+    origin.set_body(format!("{reason}\n"));
+    origin
+}
+
+/// A 304 for a client whose validators match: the validators and cache
+/// headers stay, the body and its framing go.
+fn not_modified_response(origin: Response) -> Response {
+    let mut response = Response::from_status(304);
+    for name in [
+        "etag",
+        "last-modified",
+        "cache-control",
+        "surrogate-key",
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "x-content-type-options",
+    ] {
+        if let Some(value) = origin.get_header(name) {
+            response.set_header(name, value.clone());
+        }
+    }
+    response
+}
+
+/// The origin could not be reached or did not answer.
+fn origin_unavailable(cause: &SendErrorCause) -> Response {
+    eprintln!("dl-edge error: origin unavailable: {cause:?}");
+    let mut response = Response::from_status(503);
+    for (name, value) in ALWAYS {
+        response.set_header(name, value);
+    }
+    response.set_header("cache-control", "no-store");
+    response.set_header("content-type", "text/plain; charset=utf-8");
+    response.set_body("origin unavailable, try again shortly\n");
+    response
+}

@@ -1,0 +1,125 @@
+//! Every row of the URL layout table, fetched through the edge and checked
+//! against what the origin holds and what it was asked.
+
+use crate::{url_rows, Ctx};
+
+pub const CASES: &[crate::Case] = &[
+    (
+        "every_url_row_serves_the_right_object_with_the_right_policy",
+        every_row,
+    ),
+    (
+        "the_alias_and_the_release_path_share_an_object",
+        alias_shares_object,
+    ),
+];
+
+fn expected_cache_control(class: &str) -> &'static str {
+    match class {
+        "immutable" => "public, max-age=31536000, immutable",
+        "marker" => "public, max-age=60",
+        "mutable" => "public, max-age=300",
+        other => panic!("unknown class {other}"),
+    }
+}
+
+fn every_row(ctx: &Ctx) {
+    let rows = url_rows(&ctx.root);
+    assert!(rows.len() > 80);
+    let mut problems = Vec::new();
+    for [path, bucket, object, class, release] in rows {
+        let (response, hits) = ctx.origin_hits_during(&ctx.edge, || ctx.curl(&path, &[]));
+        let mut check = |ok: bool, what: String| {
+            if !ok {
+                problems.push(format!("{path}: {what}"));
+            }
+        };
+        check(
+            response.status == 200,
+            format!("status {}", response.status),
+        );
+        check(
+            response.body == ctx.origin.object(&bucket, &object),
+            format!("body differs from {bucket}/{object}"),
+        );
+        let cache_control = response.header("cache-control").unwrap_or("");
+        check(
+            cache_control == expected_cache_control(&class),
+            format!("cache-control {cache_control:?} for a {class}"),
+        );
+        let keys: Vec<&str> = response
+            .header("surrogate-key")
+            .unwrap_or("")
+            .split(' ')
+            .collect();
+        let class_key = if class == "marker" {
+            "markers"
+        } else {
+            class.as_str()
+        };
+        check(
+            keys.contains(&class_key),
+            format!("surrogate keys {keys:?} lack {class_key}"),
+        );
+        if release != "-" {
+            check(
+                keys.contains(&release.as_str()),
+                format!("surrogate keys {keys:?} lack {release}"),
+            );
+        }
+        let origin_uri = format!("/{bucket}/{}", object.replace('+', "%2B"));
+        let asked: Vec<&str> = hits.iter().map(|h| h.uri.as_str()).collect();
+        check(
+            asked == [origin_uri.as_str()],
+            format!("origin was asked {asked:?}, expected {origin_uri}"),
+        );
+        let leaked: Vec<&String> = response
+            .headers
+            .iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.starts_with("x-goog-") || *n == "x-guploader-uploadid")
+            .collect();
+        check(
+            leaked.is_empty(),
+            format!("origin headers leaked: {leaked:?}"),
+        );
+        check(
+            response.header("access-control-allow-origin") == Some("*"),
+            "no CORS header".into(),
+        );
+        check(
+            response.header("x-content-type-options") == Some("nosniff"),
+            "no nosniff".into(),
+        );
+        let is_checksum = [
+            ".sha256",
+            ".sha512",
+            ".sig",
+            ".cert",
+            "SHA256SUMS",
+            "SHA512SUMS",
+        ]
+        .iter()
+        .any(|s| object.ends_with(s));
+        if is_checksum {
+            check(
+                response.header("content-type") == Some("text/plain; charset=utf-8"),
+                format!("content-type {:?}", response.header("content-type")),
+            );
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+fn alias_shares_object(ctx: &Ctx) {
+    let alias = ctx.curl("/v1.31.0/bin/linux/amd64/kubectl", &[]);
+    let full = ctx.curl("/release/v1.31.0/bin/linux/amd64/kubectl", &[]);
+    assert_eq!(alias.status, 200);
+    assert_eq!(alias.body, full.body);
+    assert_eq!(alias.header("surrogate-key"), full.header("surrogate-key"));
+}

@@ -1,0 +1,165 @@
+//! End-to-end tests: the release Wasm in Viceroy, in front of
+//! fake-gcs-server seeded by scripts/seed-origin, hit by curl, wget and raw
+//! sockets. `scripts/test` installs the tools and runs this with
+//! `DL_EDGE_E2E=1`; without it, missing tools skip the run with a notice.
+//!
+//! Cases run one at a time so that what the origin saw can be attributed to
+//! the request that caused it.
+
+mod bad_input;
+mod config;
+mod http;
+mod install_flow;
+mod layout;
+mod protocol;
+mod stack;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use http::Response;
+use stack::{Edge, Origin, OriginHit, Tools};
+
+/// What every case gets: the origin, an edge with the default config, and
+/// a scratch folder.
+pub struct Ctx {
+    pub root: PathBuf,
+    pub work: PathBuf,
+    pub tools: Tools,
+    pub origin: Origin,
+    pub edge: Edge,
+}
+
+impl Ctx {
+    /// GET (or whatever `args` say) through the default edge with curl.
+    pub fn curl(&self, path: &str, args: &[&str]) -> Response {
+        http::curl(&self.work, self.edge.port, &self.edge.url(path), args)
+    }
+
+    /// Starts another edge with these Config Store items.
+    pub fn edge_with(&self, config: &str) -> Edge {
+        Edge::start(&self.tools, &self.root, &self.work, &self.origin, config)
+    }
+
+    /// Runs `request` and returns what the origin was asked meanwhile.
+    ///
+    /// A known-good sentinel request follows it through the same edge; once
+    /// the sentinel shows up in the origin's log, every earlier hit has too.
+    pub fn origin_hits_during<T>(
+        &self,
+        edge: &Edge,
+        request: impl FnOnce() -> T,
+    ) -> (T, Vec<OriginHit>) {
+        let before = self.origin.hits().len();
+        let result = request();
+        let sentinel = format!("/release{SENTINEL_OBJECT}");
+        let answer = http::curl(&self.work, edge.port, &edge.url(&sentinel), &["-I"]);
+        assert_eq!(answer.status, 200, "sentinel request");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let hits = self.origin.hits();
+            let is_sentinel =
+                |h: &OriginHit| h.method == "HEAD" && h.uri.ends_with(SENTINEL_OBJECT);
+            if let Some(pos) = hits[before..].iter().rposition(is_sentinel) {
+                let mut during = hits[before..before + pos].to_vec();
+                during.retain(|h| h.uri != "/");
+                return (result, during);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sentinel never reached the origin"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The object behind the sentinel request of [`Ctx::origin_hits_during`].
+const SENTINEL_OBJECT: &str = "/v1.29.8/kubernetes-manifests.tar.gz";
+
+type Case = (&'static str, fn(&Ctx));
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let required = std::env::var_os("DL_EDGE_E2E").is_some();
+    let tools = match Tools::find(&root) {
+        Ok(tools) => tools,
+        Err(why) if !required => {
+            println!("e2e: skipped ({why}); scripts/test installs the tools and runs them");
+            return;
+        }
+        Err(why) => {
+            eprintln!("e2e: cannot run: {why}");
+            std::process::exit(1);
+        }
+    };
+    let work = root.join("target/e2e-work");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("create target/e2e-work");
+    let origin = Origin::start(&tools, &root, &work);
+    let edge = Edge::start(&tools, &root, &work, &origin, "{}");
+    let ctx = Ctx {
+        root,
+        work,
+        tools,
+        origin,
+        edge,
+    };
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let cases: Vec<Case> = [
+        install_flow::CASES,
+        layout::CASES,
+        protocol::CASES,
+        bad_input::CASES,
+        config::CASES,
+    ]
+    .concat();
+    let (mut passed, mut failed) = (0, 0);
+    for (name, case) in cases {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| case(&ctx)));
+        match outcome {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok");
+            }
+            Err(_) => {
+                failed += 1;
+                println!("test {name} ... FAILED");
+            }
+        }
+    }
+    if failed > 0 {
+        println!(
+            "--- viceroy output (default edge) ---\n{}",
+            tail(&ctx.edge.output(), 40)
+        );
+    }
+    println!("\ne2e: {passed} passed, {failed} failed");
+    drop(ctx);
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Rows of tests/fixtures/urls.tsv: path, bucket, object, class, release.
+pub fn url_rows(root: &Path) -> Vec<[String; 5]> {
+    std::fs::read_to_string(root.join("tests/fixtures/urls.tsv"))
+        .expect("read tests/fixtures/urls.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<String> = l.split('\t').map(str::to_owned).collect();
+            cols.try_into().expect("five columns")
+        })
+        .collect()
+}

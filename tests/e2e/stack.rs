@@ -1,0 +1,205 @@
+//! The services under test: fake-gcs-server seeded with the sample layout,
+//! and the release Wasm in Viceroy in front of it.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Paths of the tools and the Wasm under test.
+pub struct Tools {
+    pub viceroy: PathBuf,
+    pub fake_gcs: PathBuf,
+    pub wasm: PathBuf,
+}
+
+impl Tools {
+    /// Finds the tools `scripts/test` installs; `None` with the reason if
+    /// one is missing.
+    pub fn find(root: &Path) -> Result<Tools, String> {
+        let from_env = |var: &str| std::env::var_os(var).map(PathBuf::from);
+        let viceroy = from_env("VICEROY").unwrap_or(root.join(".tools/viceroy/bin/viceroy"));
+        let wasm = from_env("DL_EDGE_WASM")
+            .unwrap_or(root.join("target/wasm32-wasip1/release/dl-edge.wasm"));
+        let fake_gcs = from_env("FAKE_GCS").ok_or("FAKE_GCS is not set")?;
+        for path in [&viceroy, &fake_gcs, &wasm] {
+            if !path.exists() {
+                return Err(format!("{} is missing", path.display()));
+            }
+        }
+        Ok(Tools {
+            viceroy,
+            fake_gcs,
+            wasm,
+        })
+    }
+}
+
+/// A child process that is killed when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The emulator, shared by every Viceroy instance of a run.
+pub struct Origin {
+    _process: Process,
+    pub port: u16,
+    pub data: PathBuf,
+    log: PathBuf,
+}
+
+/// One access-log line of fake-gcs-server: what the origin was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginHit {
+    pub method: String,
+    /// The raw request URI, exactly as the edge sent it.
+    pub uri: String,
+    pub status: u16,
+}
+
+impl Origin {
+    pub fn start(tools: &Tools, root: &Path, work: &Path) -> Origin {
+        let data = work.join("origin-data");
+        let seeded = Command::new(root.join("scripts/seed-origin"))
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run scripts/seed-origin");
+        assert!(seeded.success(), "scripts/seed-origin failed");
+        let port = free_port();
+        let log = work.join("fake-gcs.log");
+        let process = Process(
+            Command::new(&tools.fake_gcs)
+                .args([
+                    "-scheme",
+                    "http",
+                    "-host",
+                    "127.0.0.1",
+                    "-backend",
+                    "memory",
+                ])
+                .args(["-port", &port.to_string(), "-log-level", "info"])
+                .arg("-data")
+                .arg(&data)
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(&log).expect("create emulator log"))
+                .spawn()
+                .expect("start fake-gcs-server"),
+        );
+        wait_for_port(port, "fake-gcs-server");
+        Origin {
+            _process: process,
+            port,
+            data,
+            log,
+        }
+    }
+
+    /// Every request the emulator has logged so far.
+    pub fn hits(&self) -> Vec<OriginHit> {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines().filter_map(parse_access_line).collect()
+    }
+
+    /// The bytes of a seeded object.
+    pub fn object(&self, bucket: &str, object: &str) -> Vec<u8> {
+        fs::read(self.data.join(bucket).join(object))
+            .unwrap_or_else(|e| panic!("seeded object {bucket}/{object}: {e}"))
+    }
+}
+
+/// Parses `... msg="127.0.0.1 - - [..] \"GET /b/o HTTP/1.1\" 200 0\n"`.
+fn parse_access_line(line: &str) -> Option<OriginHit> {
+    let request = line.split("\\\"").nth(1)?;
+    let mut parts = request.split(' ');
+    let method = parts.next()?.to_owned();
+    let uri = parts.next()?.to_owned();
+    let after = line.split("\\\"").nth(2)?;
+    let status = after.split_whitespace().next()?.parse().ok()?;
+    Some(OriginHit {
+        method,
+        uri,
+        status,
+    })
+}
+
+/// A Viceroy instance running the service with one Config Store content.
+pub struct Edge {
+    _process: Process,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+static EDGE_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+impl Edge {
+    /// Starts Viceroy with the given Config Store items (JSON object).
+    pub fn start(tools: &Tools, root: &Path, work: &Path, origin: &Origin, config: &str) -> Edge {
+        let n = EDGE_COUNT.fetch_add(1, Ordering::SeqCst);
+        let config_path = work.join(format!("config-{n}.json"));
+        fs::write(&config_path, config).expect("write config store file");
+        let template = fs::read_to_string(root.join("scripts/lib/viceroy.toml.in"))
+            .expect("read scripts/lib/viceroy.toml.in");
+        let toml = template
+            .replace("@GCS_PORT@", &origin.port.to_string())
+            .replace("@CONFIG_JSON@", &config_path.display().to_string());
+        let toml_path = work.join(format!("viceroy-{n}.toml"));
+        fs::write(&toml_path, toml).expect("write viceroy config");
+        let port = free_port();
+        let log = work.join(format!("viceroy-{n}.log"));
+        let out = fs::File::create(&log).expect("create viceroy log");
+        let process = Process(
+            Command::new(&tools.viceroy)
+                .arg("serve")
+                .arg("-C")
+                .arg(&toml_path)
+                .args(["--addr", &format!("127.0.0.1:{port}")])
+                .arg(&tools.wasm)
+                .stdout(out.try_clone().expect("clone log handle"))
+                .stderr(out)
+                .spawn()
+                .expect("start viceroy"),
+        );
+        wait_for_port(port, "viceroy");
+        Edge {
+            _process: process,
+            port,
+            log,
+        }
+    }
+
+    /// `http://dl.k8s.io:<port><path>`; clients resolve the name to loopback.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://dl.k8s.io:{}{}", self.port, path)
+    }
+
+    pub fn output(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free loopback port")
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on 127.0.0.1:{port}");
+}
