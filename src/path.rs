@@ -43,6 +43,20 @@ pub fn parse(target: &str, max_bytes: usize) -> Result<PublicPath, Rejection> {
     })
 }
 
+/// The target (`/path?query`) of the absolute URI the platform reports for
+/// a request, such as `http://dl.k8s.io/release/stable.txt?x`. A URI with no
+/// path gives `/`; something that is not an absolute URI is returned as is,
+/// for [`parse`] to refuse.
+pub fn request_target(uri: &str) -> &str {
+    let Some((_, after_scheme)) = uri.split_once("://") else {
+        return uri;
+    };
+    match after_scheme.find(['/', '?']) {
+        Some(start) if after_scheme[start..].starts_with('/') => &after_scheme[start..],
+        _ => "/",
+    }
+}
+
 /// Decodes `%XX` escapes once. An encoded `/` is refused: it would let one
 /// segment name an object in another directory.
 fn percent_decode(raw: &str) -> Result<String, Rejection> {
@@ -188,6 +202,24 @@ mod tests {
         ];
         for (target, expected) in table {
             assert_eq!(parse(target, MAX), Err(expected), "{target}");
+        }
+    }
+
+    #[test]
+    fn the_target_is_cut_from_the_absolute_uri_untouched() {
+        let table = [
+            ("http://dl.k8s.io/release/stable.txt", "/release/stable.txt"),
+            (
+                "http://dl.k8s.io:7676/release/../x?q=1",
+                "/release/../x?q=1",
+            ),
+            ("https://dl.k8s.io/a%2e%2e/b", "/a%2e%2e/b"),
+            ("http://dl.k8s.io", "/"),
+            ("http://dl.k8s.io?x=1", "/"),
+            ("*", "*"),
+        ];
+        for (uri, target) in table {
+            assert_eq!(request_target(uri), target, "{uri}");
         }
     }
 

@@ -21,7 +21,7 @@ impl ClientRequest {
     /// Takes the client request of this instance.
     pub fn take() -> ClientRequest {
         let (handle, body) = client_request_and_body();
-        let target = request_target(&raw_uri(&handle));
+        let target = dl_edge::path::request_target(&raw_uri(&handle)).to_owned();
         let request = Request::from_handles(handle, Some(body));
         let header = |name: &str| {
             request
@@ -88,19 +88,5 @@ fn raw_uri(handle: &RequestHandle) -> String {
             continue;
         }
         return String::new();
-    }
-}
-
-/// The origin-form target (`/path?query`) of an absolute URI such as
-/// `http://dl.k8s.io/release/stable.txt?x`; whatever is not absolute is
-/// returned as is, for the core to refuse.
-fn request_target(uri: &str) -> String {
-    let Some((_, after_scheme)) = uri.split_once("://") else {
-        return uri.to_owned();
-    };
-    match after_scheme.find(['/', '?']) {
-        Some(start) if after_scheme[start..].starts_with('/') => after_scheme[start..].to_owned(),
-        Some(start) => format!("/{}", &after_scheme[start..]),
-        None => "/".to_owned(),
     }
 }

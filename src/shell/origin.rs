@@ -113,7 +113,8 @@ fn client_response(
     } else if !origin.contains_header("content-type") {
         origin.set_header("content-type", DEFAULT_CONTENT_TYPE);
     }
-    if status == 200 {
+    // A matching validator wins over a range (RFC 9110 §13.2.2).
+    if status == 200 || status == 206 {
         let etag = origin.get_header_str("etag");
         let modified = origin.get_header_str("last-modified");
         if not_modified(&client.conditions(), etag, modified) {

@@ -12,6 +12,7 @@ mod http;
 mod install_flow;
 mod layout;
 mod protocol;
+mod proxy;
 mod stack;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -20,15 +21,17 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use http::Response;
+use proxy::Proxy;
 use stack::{Edge, Origin, OriginHit, Tools};
 
-/// What every case gets: the origin, an edge with the default config, and
-/// a scratch folder.
+/// What every case gets: the origin, the recording proxy in front of it,
+/// an edge with the default config behind the proxy, and a scratch folder.
 pub struct Ctx {
     pub root: PathBuf,
     pub work: PathBuf,
     pub tools: Tools,
     pub origin: Origin,
+    pub proxy: Proxy,
     pub edge: Edge,
 }
 
@@ -40,7 +43,13 @@ impl Ctx {
 
     /// Starts another edge with these Config Store items.
     pub fn edge_with(&self, config: &str) -> Edge {
-        Edge::start(&self.tools, &self.root, &self.work, &self.origin, config)
+        Edge::start(
+            &self.tools,
+            &self.root,
+            &self.work,
+            self.origin.port,
+            config,
+        )
     }
 
     /// Runs `request` and returns what the origin was asked meanwhile.
@@ -99,12 +108,14 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("create target/e2e-work");
     let origin = Origin::start(&tools, &root, &work);
-    let edge = Edge::start(&tools, &root, &work, &origin, "{}");
+    let proxy = Proxy::start(origin.port);
+    let edge = Edge::start(&tools, &root, &work, proxy.port, "{}");
     let ctx = Ctx {
         root,
         work,
         tools,
         origin,
+        proxy,
         edge,
     };
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));

@@ -17,6 +17,10 @@ pub const CASES: &[crate::Case] = &[
         missing_artifact,
     ),
     ("queries_never_reach_the_origin", query_dropped),
+    (
+        "client_credentials_and_validators_never_reach_the_origin",
+        origin_request_headers,
+    ),
     ("preflight_is_answered_at_the_edge", preflight),
     ("other_hostnames_served_and_unknown_refused", hostnames),
 ];
@@ -90,6 +94,19 @@ fn if_none_match(ctx: &Ctx) {
     assert_eq!(
         r.header("cache-control"),
         Some("public, max-age=31536000, immutable")
+    );
+    let with_range = ctx.curl(
+        KUBECTL,
+        &[
+            "-H",
+            &format!("If-None-Match: {etag}"),
+            "-H",
+            "Range: bytes=0-9",
+        ],
+    );
+    assert_eq!(
+        with_range.status, 304,
+        "a matching validator wins over Range"
     );
     let other = ctx.curl(KUBECTL, &["-H", "If-None-Match: \"something-else\""]);
     assert_eq!(other.status, 200);
@@ -173,4 +190,49 @@ fn hostnames(ctx: &Ctx) {
     });
     assert_eq!(r.status, 421);
     assert!(hits.is_empty());
+}
+
+fn origin_request_headers(ctx: &Ctx) {
+    let before = ctx.proxy.seen().len();
+    let r = ctx.curl(
+        "/release/v1.31.0/bin/linux/amd64/kubectl.sha256",
+        &[
+            "-H",
+            "Authorization: Bearer ghp_secret-token",
+            "-H",
+            "Cookie: session=secret",
+            "-H",
+            "If-None-Match: \"nope\"",
+            "-H",
+            "Range: bytes=0-9",
+            "-H",
+            "X-Forwarded-For: 203.0.113.9",
+        ],
+    );
+    assert_eq!(r.status, 206);
+    let seen = ctx.proxy.seen();
+    let heads: Vec<_> = seen[before..]
+        .iter()
+        .filter(|h| h.line != "GET / HTTP/1.1")
+        .collect();
+    assert_eq!(heads.len(), 1, "one origin request: {heads:?}");
+    let head = heads[0];
+    assert_eq!(
+        head.line,
+        "GET /kubernetes-release/release/v1.31.0/bin/linux/amd64/kubectl.sha256 HTTP/1.1"
+    );
+    assert_eq!(head.header("host"), Some("storage.googleapis.com"));
+    assert_eq!(head.header("range"), Some("bytes=0-9"));
+    for name in [
+        "authorization",
+        "cookie",
+        "if-none-match",
+        "x-forwarded-for",
+    ] {
+        assert_eq!(
+            head.header(name),
+            None,
+            "{name} reached the origin: {head:?}"
+        );
+    }
 }

@@ -141,15 +141,16 @@ pub struct Edge {
 static EDGE_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 impl Edge {
-    /// Starts Viceroy with the given Config Store items (JSON object).
-    pub fn start(tools: &Tools, root: &Path, work: &Path, origin: &Origin, config: &str) -> Edge {
+    /// Starts Viceroy with the given Config Store items (JSON object), its
+    /// `gcs` backend at `origin_port` on loopback.
+    pub fn start(tools: &Tools, root: &Path, work: &Path, origin_port: u16, config: &str) -> Edge {
         let n = EDGE_COUNT.fetch_add(1, Ordering::SeqCst);
         let config_path = work.join(format!("config-{n}.json"));
         fs::write(&config_path, config).expect("write config store file");
         let template = fs::read_to_string(root.join("scripts/lib/viceroy.toml.in"))
             .expect("read scripts/lib/viceroy.toml.in");
         let toml = template
-            .replace("@GCS_PORT@", &origin.port.to_string())
+            .replace("@GCS_PORT@", &origin_port.to_string())
             .replace("@CONFIG_JSON@", &config_path.display().to_string());
         let toml_path = work.join(format!("viceroy-{n}.toml"));
         fs::write(&toml_path, toml).expect("write viceroy config");
