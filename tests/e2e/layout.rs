@@ -12,6 +12,10 @@ pub const CASES: &[crate::Case] = &[
         "the_alias_and_the_release_path_share_an_object",
         alias_shares_object,
     ),
+    (
+        "object_metadata_adds_surrogate_keys",
+        metadata_surrogate_keys,
+    ),
 ];
 
 fn expected_cache_control(class: &str) -> &'static str {
@@ -122,4 +126,29 @@ fn alias_shares_object(ctx: &Ctx) {
     assert_eq!(alias.status, 200);
     assert_eq!(alias.body, full.body);
     assert_eq!(alias.header("surrogate-key"), full.header("surrogate-key"));
+}
+
+/// Keys in the object's `x-goog-meta-surrogate-key` metadata join the
+/// request's own; the metadata header itself does not reach the client.
+fn metadata_surrogate_keys(ctx: &Ctx) {
+    let patched = std::process::Command::new("curl")
+        .args(["-s", "-f", "-o", "/dev/null", "-X", "PATCH", "-H", "Content-Type: application/json"])
+        .args(["-d", r#"{"metadata":{"surrogate-key":"release-notes docs"}}"#])
+        .arg(format!(
+            "http://127.0.0.1:{}/storage/v1/b/kubernetes-release/o/release%2Frelease-notes-index.json",
+            ctx.origin.port
+        ))
+        .status()
+        .expect("run curl");
+    assert!(
+        patched.success(),
+        "set the object's metadata in the emulator"
+    );
+    let r = ctx.curl("/release/release-notes-index.json", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("surrogate-key"),
+        Some("mutable release-notes docs")
+    );
+    assert!(!r.has_header("x-goog-meta-surrogate-key"));
 }
