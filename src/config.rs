@@ -10,6 +10,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::log_endpoint::{check_endpoint_name, parse_endpoints, LogEndpoint};
+use crate::privacy::IpMode;
+
 /// Where config values come from: the Config Store in the shell, a map in
 /// tests and native tools.
 pub trait ConfigSource {
@@ -128,6 +131,30 @@ pub const KEYS: &[Key] = &[
         default: "86400",
         effect: "How long the edge may serve a stale copy while the origin fails (cacheable classes).",
     },
+    Key {
+        name: "log_endpoints",
+        kind: "JSON list of {name, format, sample_rate, min_class, index, source, sourcetype}",
+        default: r#"[{"name":"splunk","format":"hec"}]"#,
+        effect: "Where each request's log line goes. `format` is `hec` (Splunk HTTP Event Collector envelope) or `json` (the bare record); `sample_rate` 0..1 (default 1) samples by request id; `min_class` `all` (default) or `errors`. `index`, `source` (default `dl-edge`) and `sourcetype` (default `dl-edge:request`) fill the HEC envelope.",
+    },
+    Key {
+        name: "service_log_endpoint",
+        kind: "log endpoint name",
+        default: "dl_edge_service",
+        effect: "Receives the service's own warnings (bad config values, unknown endpoints, origin failures) and panics, as JSON lines.",
+    },
+    Key {
+        name: "warning_sample_rate",
+        kind: "number, 0..=1",
+        default: "0.01",
+        effect: "Share of requests (by request id) that repeat config warnings to the service log; each request re-reads the config, so 1 would write a warning on every request while a value is bad.",
+    },
+    Key {
+        name: "log_client_ip",
+        kind: "`full`, `truncated`, `hashed` or `none`",
+        default: "truncated",
+        effect: "Client IP in log lines: in full, truncated to /24 (IPv4) or /48 (IPv6), HMAC-SHA256 with the salt `log_ip_salt` from the Secret Store `dl_edge_secrets` (truncated if the salt is missing), or left out.",
+    },
 ];
 
 /// Longest TTL a 404 may get, whatever the config says (product rule 1).
@@ -162,7 +189,7 @@ pub struct CacheSettings {
 }
 
 /// The parsed configuration used for one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub hosts: Vec<String>,
     /// Sorted longest prefix first.
@@ -175,6 +202,16 @@ pub struct Config {
     pub max_path_bytes: usize,
     pub max_header_bytes: usize,
     pub cache: CacheSettings,
+    pub logging: LogSettings,
+}
+
+/// Where and how request lines are written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSettings {
+    pub endpoints: Vec<LogEndpoint>,
+    pub service_endpoint: String,
+    pub warning_sample_rate: f64,
+    pub client_ip: IpMode,
 }
 
 /// A bad config value that was replaced by its default.
@@ -228,6 +265,14 @@ impl Config {
                 }),
                 stale_while_revalidate: reader.read("stale_while_revalidate", parse_seconds),
                 stale_if_error: reader.read("stale_if_error", parse_seconds),
+            },
+            logging: LogSettings {
+                endpoints: reader.read("log_endpoints", parse_endpoints),
+                service_endpoint: reader.read("service_log_endpoint", |v| {
+                    check_endpoint_name(v).map(|()| v.to_owned())
+                }),
+                warning_sample_rate: reader.read("warning_sample_rate", parse_rate),
+                client_ip: reader.read("log_client_ip", IpMode::parse),
             },
         };
         (config, reader.warnings)
@@ -387,6 +432,13 @@ fn parse_int(value: &str, min: usize, max: usize) -> Result<usize, String> {
         return Err(format!("must be between {min} and {max}"));
     }
     Ok(n)
+}
+
+fn parse_rate(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err("must be a number between 0 and 1".into()),
+    }
 }
 
 fn parse_seconds(value: &str) -> Result<u32, String> {

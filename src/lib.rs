@@ -5,16 +5,23 @@
 //! shell (`src/main.rs`, `src/shell/`) builds a [`decision::RequestView`],
 //! calls [`decision::decide`] and executes the result. The modules follow a
 //! request's life: path, route, classification, cache policy, response
-//! headers. See docs/request-handling.md for the rules in order.
+//! headers, and the log record written at the end. See docs/request-handling.md for the rules in order.
 
 pub mod cache;
 pub mod classify;
+pub mod client_tool;
 pub mod conditional;
 pub mod config;
 pub mod decision;
+pub mod log_endpoint;
+pub mod log_record;
 pub mod path;
+pub mod privacy;
 pub mod range;
 pub mod rejection;
 pub mod response;
 pub mod route;
 pub mod version;
+
+#[cfg(test)]
+mod fixtures;

@@ -1,13 +1,24 @@
 //! The client request, with its raw request target.
 
+use std::net::IpAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
 use dl_edge::conditional::Conditions;
 use dl_edge::decision::RequestView;
+use dl_edge::log_record::{Geo, RequestMeta};
 use fastly::handle::{client_request_and_body, RequestHandle};
 use fastly::Request;
 use fastly_shared::FastlyStatus;
 
 /// The client request and what the core needs from it.
 pub struct ClientRequest {
+    pub started: Instant,
+    start_unix_nanos: i128,
+    id: String,
+    protocol: String,
+    client_ip: Option<IpAddr>,
+    user_agent: Option<String>,
+    referer: Option<String>,
     method: String,
     host: Option<String>,
     target: String,
@@ -20,8 +31,19 @@ pub struct ClientRequest {
 impl ClientRequest {
     /// Takes the client request of this instance.
     pub fn take() -> ClientRequest {
+        let started = Instant::now();
+        let start_unix_nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
         let (handle, body) = client_request_and_body();
         let target = dl_edge::path::request_target(&raw_uri(&handle)).to_owned();
+        // Client metadata is read from the handle: a `Request` built from
+        // handles does not count as the client request.
+        let client_ip = handle.client_ip_addr();
+        let id = handle
+            .client_request_id()
+            .unwrap_or_else(|| fastly::compute_runtime::sandbox_id().to_owned());
+        let protocol = format!("{:?}", handle.get_version());
         let request = Request::from_handles(handle, Some(body));
         let header = |name: &str| {
             request
@@ -29,6 +51,13 @@ impl ClientRequest {
                 .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned())
         };
         ClientRequest {
+            started,
+            start_unix_nanos,
+            id,
+            protocol,
+            client_ip,
+            user_agent: header("user-agent"),
+            referer: header("referer"),
             method: request.get_method_str().to_owned(),
             host: header("host"),
             range: header("range"),
@@ -52,12 +81,41 @@ impl ClientRequest {
         }
     }
 
+    /// What the log record starts from.
+    pub fn meta(&self) -> RequestMeta<'_> {
+        RequestMeta {
+            id: &self.id,
+            method: &self.method,
+            host: self.host.as_deref(),
+            target: &self.target,
+            protocol: &self.protocol,
+            user_agent: self.user_agent.as_deref(),
+            referer: self.referer.as_deref(),
+            range: self.range.as_deref(),
+            client_ip: self.client_ip,
+            geo: self.client_ip.and_then(geo),
+            start_unix_nanos: self.start_unix_nanos,
+        }
+    }
+
     pub fn conditions(&self) -> Conditions<'_> {
         Conditions {
             if_none_match: self.if_none_match.as_deref(),
             if_modified_since: self.if_modified_since.as_deref(),
         }
     }
+}
+
+fn geo(ip: IpAddr) -> Option<Geo> {
+    let g = fastly::geo::geo_lookup(ip)?;
+    Some(Geo {
+        asn: g.as_number(),
+        as_name: g.as_name().to_owned(),
+        continent: g.continent().as_code().to_owned(),
+        country: g.country_code().to_owned(),
+        region: g.region().map(str::to_owned),
+        city: g.city().to_owned(),
+    })
 }
 
 /// The request URI exactly as the host received it.

@@ -1,33 +1,44 @@
 //! The Config Store behind the core's `ConfigSource` trait.
 
+use std::cell::RefCell;
+
 use dl_edge::config::ConfigSource;
 use fastly::ConfigStore;
 
-/// Reads keys from a Config Store; a store that is missing or fails to
-/// answer yields no values, so every key takes its default.
-pub struct ConfigStoreSource(Option<ConfigStore>);
+/// Reads keys from a Config Store. A store that is missing or a key that
+/// fails to read yields no value, so the key takes its default; the
+/// problem is kept for the service log.
+pub struct ConfigStoreSource {
+    store: Option<ConfigStore>,
+    pub problems: RefCell<Vec<String>>,
+}
 
 impl ConfigStoreSource {
     pub fn open(name: &str) -> Self {
-        match ConfigStore::try_open(name) {
-            Ok(store) => ConfigStoreSource(Some(store)),
-            Err(e) => {
-                eprintln!("dl-edge warning: config store {name} unavailable ({e}); using defaults");
-                ConfigStoreSource(None)
-            }
+        let (store, problems) = match ConfigStore::try_open(name) {
+            Ok(store) => (Some(store), Vec::new()),
+            Err(e) => (
+                None,
+                vec![format!(
+                    "config store {name} unavailable ({e}); using defaults"
+                )],
+            ),
+        };
+        ConfigStoreSource {
+            store,
+            problems: RefCell::new(problems),
         }
     }
 }
 
 impl ConfigSource for ConfigStoreSource {
     fn get(&self, key: &str) -> Option<String> {
-        let store = self.0.as_ref()?;
-        match store.try_get(key) {
+        match self.store.as_ref()?.try_get(key) {
             Ok(value) => value,
             Err(e) => {
-                eprintln!(
-                    "dl-edge warning: config key {key} could not be read ({e}); using its default"
-                );
+                self.problems.borrow_mut().push(format!(
+                    "config key {key} could not be read ({e}); using its default"
+                ));
                 None
             }
         }

@@ -1,8 +1,10 @@
 //! Executes one client request: view → decision → origin fetch or edge
-//! reply → client.
+//! reply → client, then exactly one log line per selecting endpoint.
 
 mod client;
 mod config_store;
+mod delivery;
+mod logging;
 mod origin;
 
 use dl_edge::config::Config;
@@ -15,14 +17,29 @@ pub const CONFIG_STORE: &str = "dl_edge_config";
 /// Handles the client request of this Wasm instance.
 pub fn handle_client_request() {
     let client = client::ClientRequest::take();
-    let (config, warnings) = Config::load(&config_store::ConfigStoreSource::open(CONFIG_STORE));
-    for warning in &warnings {
-        eprintln!("dl-edge warning: {warning}");
-    }
-    match decide(&client.view(), &config) {
-        Decision::Reply(reply) => reply_at_edge(reply).send_to_client(),
-        Decision::Fetch(fetch) => origin::serve(&client, &fetch, &config),
-    }
+    let store = config_store::ConfigStoreSource::open(CONFIG_STORE);
+    let (config, warnings) = Config::load(&store);
+    let mut log = logging::RequestLog::begin(&client, &config, &warnings, &store.problems.take());
+    let decision = decide(&client.view(), &config);
+    log.record.decided(&decision);
+    let (response, ttl) = match &decision {
+        Decision::Reply(reply) => (reply_at_edge(*reply), None),
+        Decision::Fetch(fetch) => {
+            let outcome = origin::fetch(&client, fetch, &config);
+            if let Some(error) = &outcome.origin_error {
+                log.origin_failed(error);
+            }
+            (outcome.response, outcome.ttl)
+        }
+    };
+    let head = matches!(&decision, Decision::Fetch(f) if f.head);
+    log.record.responded(
+        response.get_status().as_u16(),
+        content_length(&response),
+        ttl,
+    );
+    let delivered = delivery::deliver(response, head);
+    log.finish(&client, delivered);
 }
 
 /// A response made at the edge: a preflight or a rejection.
@@ -33,4 +50,10 @@ fn reply_at_edge(reply: Reply) -> Response {
     }
     response.set_body(reply.body());
     response
+}
+
+fn content_length(response: &Response) -> Option<u64> {
+    response
+        .get_header_str("content-length")
+        .and_then(|v| v.trim().parse().ok())
 }

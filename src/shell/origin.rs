@@ -10,18 +10,43 @@ use dl_edge::decision::Fetch;
 use dl_edge::range::RangeRequest;
 use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE};
 use fastly::http::request::{SendError, SendErrorCause};
-use fastly::http::{FramingHeadersMode, Method, StatusCode};
+use fastly::http::{Method, StatusCode};
 use fastly::{Request, Response};
 
 use super::client::ClientRequest;
 
-/// Serves a fetch decision to the client.
-pub fn serve(client: &ClientRequest, fetch: &Fetch, config: &Config) {
-    let response = match send(origin_request(fetch), fetch, &config.cache) {
-        Ok(origin) => client_response(origin, client, fetch, &config.cache),
-        Err(error) => origin_unavailable(error.root_cause()),
-    };
-    response.send_to_client();
+/// The response for a fetch decision, ready to send, and what the log
+/// needs to know about how it was made.
+pub struct Outcome {
+    pub response: Response,
+    /// The edge TTL chosen for the origin's answer; `None` if not stored.
+    pub ttl: Option<u32>,
+    /// Why the origin could not answer, if it could not.
+    pub origin_error: Option<String>,
+}
+
+/// Fetches the object for a fetch decision.
+pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome {
+    match send(origin_request(fetch), fetch, &config.cache) {
+        Ok(origin) => {
+            let status = origin.get_status().as_u16();
+            let policy = cache::policy(fetch.classification.class, status, &config.cache);
+            let ttl = match policy.edge {
+                EdgeCache::Store { ttl, .. } => Some(ttl),
+                EdgeCache::DoNotStore => None,
+            };
+            Outcome {
+                response: client_response(origin, client, fetch, &policy),
+                ttl,
+                origin_error: None,
+            }
+        }
+        Err(error) => Outcome {
+            response: origin_unavailable(),
+            ttl: None,
+            origin_error: Some(format!("origin unavailable: {:?}", error.root_cause())),
+        },
+    }
 }
 
 /// The GCS request: only what the origin needs, built fresh, so nothing of
@@ -86,10 +111,9 @@ fn client_response(
     mut origin: Response,
     client: &ClientRequest,
     fetch: &Fetch,
-    settings: &CacheSettings,
+    policy: &CachePolicy,
 ) -> Response {
     let status = origin.get_status().as_u16();
-    let policy = cache::policy(fetch.classification.class, status, settings);
     let keys = cache::with_object_keys(
         fetch.surrogate_keys.clone(),
         origin.get_header_str("x-goog-meta-surrogate-key"),
@@ -103,7 +127,7 @@ fn client_response(
     for name in internal {
         origin.remove_header(name.as_str());
     }
-    set_edge_headers(&mut origin, &policy, &keys);
+    set_edge_headers(&mut origin, policy, &keys);
     if status >= 400 {
         return error_response(origin, status);
     }
@@ -120,10 +144,6 @@ fn client_response(
         if not_modified(&client.conditions(), etag, modified) {
             return not_modified_response(origin);
         }
-    }
-    if fetch.head {
-        // Keep the origin's Content-Length on an empty HEAD body (rule 4).
-        origin.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);
     }
     origin
 }
@@ -179,8 +199,7 @@ fn not_modified_response(origin: Response) -> Response {
 }
 
 /// The origin could not be reached or did not answer.
-fn origin_unavailable(cause: &SendErrorCause) -> Response {
-    eprintln!("dl-edge error: origin unavailable: {cause:?}");
+fn origin_unavailable() -> Response {
     let mut response = Response::from_status(503);
     for (name, value) in ALWAYS {
         response.set_header(name, value);

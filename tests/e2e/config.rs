@@ -42,9 +42,15 @@ fn virtual_host_and_allowlist(ctx: &Ctx) {
     );
 }
 
+/// Bad values, a log endpoint list with an unknown format among them, fall
+/// back to their defaults: the request is served, logged on the default
+/// endpoint, and the service log says what was wrong.
 fn bad_config_falls_back(ctx: &Ctx) {
-    let edge =
-        ctx.edge_with(r#"{"ttl_marker":"soon","routes":"not json","origin_style":"sideways"}"#);
+    let edge = ctx.edge_with(
+        r#"{"ttl_marker":"soon","routes":"not json","origin_style":"sideways",
+            "log_endpoints":"[{\"name\":\"splunk\",\"format\":\"xml\"}]",
+            "warning_sample_rate":"1"}"#,
+    );
     let r = crate::http::curl(&ctx.work, edge.port, &edge.url("/release/stable.txt"), &[]);
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -52,11 +58,20 @@ fn bad_config_falls_back(ctx: &Ctx) {
         Some("public, max-age=60"),
         "the default marker TTL"
     );
-    let output = edge.output();
-    for key in ["ttl_marker", "routes", "origin_style"] {
+    let warnings = edge.wait_for_log_lines("dl_edge_service", 4);
+    for key in ["ttl_marker", "routes", "origin_style", "log_endpoints"] {
         assert!(
-            output.contains(&format!("config key {key} =")),
-            "a warning names {key}: {output}"
+            warnings.iter().any(|w| w["kind"] == "config"
+                && w["level"] == "warn"
+                && w["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(&format!("config key {key} ="))),
+            "a service-log warning names {key}: {warnings:?}"
         );
     }
+    let lines = edge.wait_for_log_lines("splunk", 1);
+    assert_eq!(lines.len(), 1, "logged on the default endpoint");
+    assert_eq!(lines[0]["event"]["config_warnings"], 4);
+    assert_eq!(lines[0]["event"]["response"]["status"], 200);
 }

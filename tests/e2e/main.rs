@@ -11,6 +11,7 @@ mod config;
 mod http;
 mod install_flow;
 mod layout;
+mod logging;
 mod protocol;
 mod proxy;
 mod stack;
@@ -125,6 +126,7 @@ fn main() {
         protocol::CASES,
         bad_input::CASES,
         config::CASES,
+        logging::CASES,
     ]
     .concat();
     let (mut passed, mut failed) = (0, 0);

@@ -185,6 +185,32 @@ impl Edge {
     pub fn output(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The lines Viceroy printed for a log endpoint (`<endpoint> :: <line>`),
+    /// parsed as JSON.
+    pub fn log_lines(&self, endpoint: &str) -> Vec<serde_json::Value> {
+        let prefix = format!("{endpoint} :: ");
+        self.output()
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("{endpoint} line is not JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+
+    /// Waits until `endpoint` has at least `count` lines, then returns them.
+    pub fn wait_for_log_lines(&self, endpoint: &str, count: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let lines = self.log_lines(endpoint);
+            if lines.len() >= count || Instant::now() > deadline {
+                return lines;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 fn free_port() -> u16 {

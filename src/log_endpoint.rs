@@ -1,0 +1,247 @@
+//! Named log endpoints and the line each one gets.
+//!
+//! Every endpoint that selects a request gets exactly one line for it, in
+//! its format: `hec` (a Splunk HTTP Event Collector envelope) or `json` (the
+//! bare record). The shell writes each line with a single write call, since
+//! the platform turns every write into a line.
+
+use serde::{Deserialize, Serialize};
+
+use crate::log_record::LogRecord;
+
+/// The shape of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `{"time", "host", "source", "sourcetype", "index"?, "event": record}`.
+    Hec,
+    /// The record itself.
+    Json,
+}
+
+/// Which requests an endpoint wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MinClass {
+    #[default]
+    All,
+    /// Status 400 and above, or any error.
+    Errors,
+}
+
+/// One entry of the `log_endpoints` key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEndpoint {
+    pub name: String,
+    pub format: Format,
+    #[serde(default = "full_rate")]
+    pub sample_rate: f64,
+    #[serde(default)]
+    pub min_class: MinClass,
+    /// HEC only: the Splunk index; omitted means the token's default.
+    #[serde(default)]
+    pub index: Option<String>,
+    #[serde(default = "default_source")]
+    pub source: String,
+    #[serde(default = "default_sourcetype")]
+    pub sourcetype: String,
+}
+
+fn full_rate() -> f64 {
+    1.0
+}
+
+fn default_source() -> String {
+    "dl-edge".to_owned()
+}
+
+fn default_sourcetype() -> String {
+    "dl-edge:request".to_owned()
+}
+
+/// Parses and checks the `log_endpoints` value.
+pub fn parse_endpoints(value: &str) -> Result<Vec<LogEndpoint>, String> {
+    let endpoints: Vec<LogEndpoint> =
+        serde_json::from_str(value).map_err(|e| format!("not a list of log endpoints: {e}"))?;
+    for e in &endpoints {
+        check_endpoint_name(&e.name)?;
+        if !(0.0..=1.0).contains(&e.sample_rate) {
+            return Err(format!("{}: sample_rate must be between 0 and 1", e.name));
+        }
+    }
+    if let Some(dup) = endpoints
+        .iter()
+        .enumerate()
+        .find(|(i, e)| endpoints[..*i].iter().any(|o| o.name == e.name))
+    {
+        return Err(format!("endpoint {} appears twice", dup.1.name));
+    }
+    Ok(endpoints)
+}
+
+/// The platform's rules for an endpoint name: not empty, no `:` or newline,
+/// not `stdout` or `stderr`.
+pub fn check_endpoint_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 256
+        && !name.contains([':', '\n', '\r'])
+        && name != "stdout"
+        && name != "stderr";
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a valid log endpoint name"))
+    }
+}
+
+impl LogEndpoint {
+    /// Whether this endpoint gets a line for this request: its class, then
+    /// a sample that depends only on the request id, so a request is in or
+    /// out the same way on every endpoint with the same rate.
+    pub fn selects(&self, record: &LogRecord) -> bool {
+        if self.min_class == MinClass::Errors && !record.is_error() {
+            return false;
+        }
+        sampled(&record.request.id, self.sample_rate)
+    }
+}
+
+/// Deterministic sampling: FNV-1a of the id, mapped to [0, 1).
+pub fn sampled(id: &str, rate: f64) -> bool {
+    if rate >= 1.0 {
+        return true;
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    ((hash >> 11) as f64 / (1u64 << 53) as f64) < rate
+}
+
+#[derive(Serialize)]
+struct HecEnvelope<'a> {
+    time: f64,
+    host: &'a str,
+    source: &'a str,
+    sourcetype: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<&'a str>,
+    event: &'a LogRecord,
+}
+
+/// The lines for one request: `(endpoint name, line)` for every endpoint
+/// that selects it. The record is serialized once per format.
+pub fn lines<'e>(endpoints: &'e [LogEndpoint], record: &LogRecord) -> Vec<(&'e str, String)> {
+    let mut bare: Option<String> = None;
+    endpoints
+        .iter()
+        .filter(|e| e.selects(record))
+        .map(|e| {
+            let line = match e.format {
+                Format::Json => bare
+                    .get_or_insert_with(|| {
+                        serde_json::to_string(record).expect("a record serializes")
+                    })
+                    .clone(),
+                Format::Hec => hec_line(e, record),
+            };
+            (e.name.as_str(), line)
+        })
+        .collect()
+}
+
+/// A Splunk HEC event: `time` in epoch seconds with milliseconds.
+pub fn hec_line(endpoint: &LogEndpoint, record: &LogRecord) -> String {
+    let envelope = HecEnvelope {
+        time: record.time.start_epoch_ms as f64 / 1000.0,
+        host: record.request.host.as_deref().unwrap_or("unknown"),
+        source: &endpoint.source,
+        sourcetype: &endpoint.sourcetype,
+        index: endpoint.index.as_deref(),
+        event: record,
+    };
+    serde_json::to_string(&envelope).expect("an envelope serializes")
+}
+
+/// A line for the service log: warnings and errors about the service itself
+/// (config, failover, logging), never about one request's outcome.
+#[derive(Debug, Serialize)]
+pub struct ServiceLogLine<'a> {
+    pub time: &'a str,
+    pub level: &'static str,
+    pub kind: &'static str,
+    pub message: &'a str,
+    pub request_id: &'a str,
+}
+
+impl ServiceLogLine<'_> {
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("a service log line serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_endpoints_with_defaults() {
+        let e = parse_endpoints(r#"[{"name":"splunk","format":"hec","index":"k8s"},{"name":"bucket","format":"json","sample_rate":0.1,"min_class":"errors"}]"#).unwrap();
+        assert_eq!(e[0].format, Format::Hec);
+        assert_eq!(e[0].sample_rate, 1.0);
+        assert_eq!(e[0].min_class, MinClass::All);
+        assert_eq!(e[0].index.as_deref(), Some("k8s"));
+        assert_eq!(e[0].sourcetype, "dl-edge:request");
+        assert_eq!(e[1].min_class, MinClass::Errors);
+    }
+
+    #[test]
+    fn bad_endpoint_lists_say_why() {
+        for (value, why) in [
+            (r#"[{"name":"x","format":"xml"}]"#, "unknown variant"),
+            (
+                r#"[{"name":"a:b","format":"json"}]"#,
+                "not a valid log endpoint name",
+            ),
+            (
+                r#"[{"name":"stdout","format":"json"}]"#,
+                "not a valid log endpoint name",
+            ),
+            (
+                r#"[{"name":"x","format":"json","sample_rate":2}]"#,
+                "between 0 and 1",
+            ),
+            (
+                r#"[{"name":"x","format":"json"},{"name":"x","format":"hec"}]"#,
+                "twice",
+            ),
+            (
+                r#"[{"name":"x","format":"json","colour":"red"}]"#,
+                "unknown field",
+            ),
+            ("splunk", "not a list"),
+        ] {
+            let err = parse_endpoints(value).unwrap_err();
+            assert!(err.contains(why), "{value}: {err}");
+        }
+    }
+
+    #[test]
+    fn sampling_is_deterministic_and_close_to_the_rate() {
+        let ids: Vec<String> = (0..10_000).map(|i| format!("req-{i:08x}")).collect();
+        let first: Vec<bool> = ids.iter().map(|id| sampled(id, 0.25)).collect();
+        let again: Vec<bool> = ids.iter().map(|id| sampled(id, 0.25)).collect();
+        assert_eq!(first, again);
+        let kept = first.iter().filter(|k| **k).count();
+        assert!((2200..2800).contains(&kept), "{kept} of 10000 kept at 0.25");
+        assert!(ids.iter().all(|id| sampled(id, 1.0)));
+        assert!(!ids.iter().any(|id| sampled(id, 0.0)));
+        // A request kept at a low rate is kept at every higher rate.
+        assert!(ids
+            .iter()
+            .filter(|id| sampled(id, 0.1))
+            .all(|id| sampled(id, 0.5)));
+    }
+}

@@ -1,0 +1,321 @@
+//! The one structured record written per client request (schema version 1).
+//!
+//! It is built along the request: begun from what the client sent, filled
+//! in from the decision and the response, and finished with the bytes sent.
+//! The shell serializes it once, at the end. Every field is always present
+//! (`null` when unknown) so queries and the JSON Schema in
+//! docs/log-record.schema.json stay simple. No secret, token, query string
+//! or Authorization value is ever copied into it.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::client_tool;
+use crate::decision::{Decision, Reply};
+use crate::privacy::{self, IpMode};
+
+/// The schema version written in every record.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Longest user agent, referer or path copied into a record.
+const MAX_TEXT: usize = 512;
+
+/// What the platform knows about the client's network location.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Geo {
+    pub asn: u32,
+    pub as_name: String,
+    pub continent: String,
+    pub country: String,
+    pub region: Option<String>,
+    pub city: String,
+}
+
+/// What the shell knows about the request before any decision.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta<'a> {
+    pub id: &'a str,
+    pub method: &'a str,
+    pub host: Option<&'a str>,
+    /// The raw request target; its query is never logged.
+    pub target: &'a str,
+    pub protocol: &'a str,
+    pub user_agent: Option<&'a str>,
+    pub referer: Option<&'a str>,
+    pub range: Option<&'a str>,
+    pub client_ip: Option<IpAddr>,
+    pub geo: Option<Geo>,
+    /// Request start, nanoseconds since 1970.
+    pub start_unix_nanos: i128,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LogRecord {
+    pub schema: u32,
+    pub time: TimeFields,
+    pub request: RequestFields,
+    pub client: ClientFields,
+    pub artifact: ArtifactFields,
+    pub routing: RoutingFields,
+    pub response: ResponseFields,
+    pub service: ServiceFields,
+    pub error: Option<ErrorFields>,
+    /// How many config values were bad and replaced by defaults.
+    pub config_warnings: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TimeFields {
+    /// Request start, RFC 3339 with milliseconds, UTC.
+    pub start: String,
+    pub start_epoch_ms: i64,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestFields {
+    pub id: String,
+    pub method: String,
+    /// The hostname the client used, lowercased, without port.
+    pub host: Option<String>,
+    /// The raw path as received, without the query.
+    pub path: String,
+    pub query_dropped: bool,
+    pub range: Option<String>,
+    pub protocol: String,
+    pub user_agent: Option<String>,
+    /// Without its query string.
+    pub referer: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClientFields {
+    pub ip: Option<String>,
+    pub asn: Option<u32>,
+    pub as_name: Option<String>,
+    pub continent: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub cloud: Option<String>,
+    pub cloud_region: Option<String>,
+    pub tool: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct ArtifactFields {
+    pub class: Option<&'static str>,
+    pub version: Option<String>,
+    pub major: Option<u64>,
+    pub minor: Option<u64>,
+    pub patch: Option<u64>,
+    pub pre_release: Option<String>,
+    pub build: Option<String>,
+    pub os: Option<&'static str>,
+    pub arch: Option<&'static str>,
+    pub file: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RoutingFields {
+    pub bucket: Option<String>,
+    pub object: Option<String>,
+    pub shield: Option<String>,
+    pub shield_rule: Option<String>,
+    /// `edge` or `shield`.
+    pub role: &'static str,
+    pub failover: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResponseFields {
+    pub status: u16,
+    pub bytes_sent: u64,
+    pub content_length: Option<u64>,
+    /// The edge TTL chosen, in seconds; null when not stored.
+    pub ttl: Option<u32>,
+    pub cache_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceFields {
+    pub pop: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorFields {
+    /// `rejected` (the edge refused the request), `origin` (the origin
+    /// failed) or `client` (the client went away mid-response).
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+impl LogRecord {
+    /// Starts the record from what the client sent.
+    pub fn begin(
+        meta: &RequestMeta<'_>,
+        ip_mode: IpMode,
+        salt: Option<&[u8]>,
+        service: ServiceFields,
+    ) -> LogRecord {
+        let start_epoch_ms = (meta.start_unix_nanos / 1_000_000) as i64;
+        let (path, query) = split_query(meta.target);
+        let geo = meta.geo.as_ref();
+        LogRecord {
+            schema: SCHEMA_VERSION,
+            time: TimeFields {
+                start: rfc3339_millis(start_epoch_ms),
+                start_epoch_ms,
+                duration_ms: 0.0,
+            },
+            request: RequestFields {
+                id: meta.id.to_owned(),
+                method: clip(meta.method, 32),
+                host: meta
+                    .host
+                    .map(|h| clip(&crate::config::strip_port(h).to_ascii_lowercase(), 256)),
+                path: clip(path, MAX_TEXT),
+                query_dropped: query,
+                range: meta.range.map(|r| clip(r, 128)),
+                protocol: meta.protocol.to_owned(),
+                user_agent: meta.user_agent.map(|ua| clip(ua, MAX_TEXT)),
+                referer: meta.referer.map(|r| clip(split_query(r).0, MAX_TEXT)),
+            },
+            client: ClientFields {
+                ip: privacy::client_ip(meta.client_ip, ip_mode, salt),
+                asn: geo.map(|g| g.asn),
+                as_name: geo.map(|g| g.as_name.clone()),
+                continent: geo.map(|g| g.continent.clone()),
+                country: geo.map(|g| g.country.clone()),
+                region: geo.and_then(|g| g.region.clone()),
+                city: geo.map(|g| g.city.clone()),
+                cloud: None,
+                cloud_region: None,
+                tool: client_tool::classify(meta.user_agent),
+            },
+            artifact: ArtifactFields::default(),
+            routing: RoutingFields {
+                bucket: None,
+                object: None,
+                shield: None,
+                shield_rule: None,
+                role: "edge",
+                failover: false,
+            },
+            response: ResponseFields {
+                status: 0,
+                bytes_sent: 0,
+                content_length: None,
+                ttl: None,
+                cache_state: None,
+            },
+            service,
+            error: None,
+            config_warnings: 0,
+        }
+    }
+
+    /// Fills in what the decision says: the artifact, the routing, or the
+    /// rejection and its status.
+    pub fn decided(&mut self, decision: &Decision) {
+        match decision {
+            Decision::Reply(reply) => {
+                self.response.status = reply.status();
+                if let Reply::Rejected(rejection) = reply {
+                    self.error = Some(ErrorFields {
+                        kind: "rejected",
+                        reason: rejection.code().to_owned(),
+                    });
+                }
+            }
+            Decision::Fetch(fetch) => {
+                let c = &fetch.classification;
+                let v = c.version.as_ref();
+                self.artifact = ArtifactFields {
+                    class: Some(c.class.as_str()),
+                    version: v.map(ToString::to_string),
+                    major: v.map(|v| v.major),
+                    minor: v.map(|v| v.minor),
+                    patch: v.map(|v| v.patch),
+                    pre_release: v.and_then(|v| v.pre_release.clone()),
+                    build: v.and_then(|v| v.build.clone()),
+                    os: c.os,
+                    arch: c.arch,
+                    file: Some(c.file.clone()),
+                };
+                self.routing.bucket = Some(fetch.target.bucket.clone());
+                self.routing.object = Some(fetch.target.object.clone());
+            }
+        }
+    }
+
+    /// Records the response status, its length and the edge TTL chosen.
+    pub fn responded(&mut self, status: u16, content_length: Option<u64>, ttl: Option<u32>) {
+        self.response.status = status;
+        self.response.content_length = content_length;
+        self.response.ttl = ttl;
+    }
+
+    /// Records an origin failure.
+    pub fn origin_failed(&mut self, reason: &str) {
+        self.error = Some(ErrorFields {
+            kind: "origin",
+            reason: clip(reason, MAX_TEXT),
+        });
+    }
+
+    /// Closes the record once the body is sent (or the client left).
+    pub fn finished(&mut self, bytes_sent: u64, duration_nanos: u64, client_error: Option<&str>) {
+        self.response.bytes_sent = bytes_sent;
+        self.time.duration_ms = (duration_nanos / 1000) as f64 / 1000.0;
+        if let Some(reason) = client_error {
+            if self.error.is_none() {
+                self.error = Some(ErrorFields {
+                    kind: "client",
+                    reason: clip(reason, MAX_TEXT),
+                });
+            }
+        }
+    }
+
+    /// Whether this request counts as an error for `min_class = errors`.
+    pub fn is_error(&self) -> bool {
+        self.response.status >= 400 || self.error.is_some()
+    }
+}
+
+/// `/a/b?x=1` → (`/a/b`, true). A fragment counts as a query.
+fn split_query(target: &str) -> (&str, bool) {
+    match target.find(['?', '#']) {
+        Some(i) => (&target[..i], true),
+        None => (target, false),
+    }
+}
+
+/// At most `max` bytes, cut on a character boundary.
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// `2026-11-21T10:45:06.123Z` for milliseconds since 1970.
+pub fn rfc3339_millis(epoch_ms: i64) -> String {
+    let nanos = i128::from(epoch_ms) * 1_000_000;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
+}
+
+#[cfg(test)]
+mod tests;

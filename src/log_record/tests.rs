@@ -1,0 +1,308 @@
+//! The record, field by field, for every row of the URL table and every
+//! rejection.
+
+use std::net::IpAddr;
+
+use super::*;
+use crate::config::Config;
+use crate::decision::{decide, RequestView};
+use crate::fixtures::url_rows;
+use crate::rejection::Rejection;
+
+const START_NS: i128 = 1_795_257_906_123_456_789;
+
+fn service() -> ServiceFields {
+    ServiceFields {
+        pop: "FRA".into(),
+        version: "42".into(),
+    }
+}
+
+fn meta(target: &str) -> RequestMeta<'_> {
+    RequestMeta {
+        id: "req-1",
+        method: "GET",
+        host: Some("dl.k8s.io"),
+        target,
+        protocol: "HTTP/1.1",
+        user_agent: Some("curl/8.5.0"),
+        referer: None,
+        range: None,
+        client_ip: Some("203.0.113.77".parse::<IpAddr>().unwrap()),
+        geo: Some(Geo {
+            asn: 8075,
+            as_name: "microsoft corporation".into(),
+            continent: "NA".into(),
+            country: "US".into(),
+            region: Some("VA".into()),
+            city: "ashburn".into(),
+        }),
+        start_unix_nanos: START_NS,
+    }
+}
+
+fn record_for(meta: &RequestMeta<'_>) -> LogRecord {
+    let mut record = LogRecord::begin(meta, IpMode::Truncated, None, service());
+    let view = RequestView {
+        method: meta.method,
+        host: meta.host,
+        target: meta.target,
+        range: meta.range,
+        header_bytes: 100,
+    };
+    record.decided(&decide(&view, &Config::default()));
+    record
+}
+
+#[test]
+fn every_url_row_gives_its_artifact_and_routing_fields() {
+    for row in url_rows() {
+        let r = record_for(&meta(row.path));
+        assert_eq!(r.schema, 1);
+        assert_eq!(r.request.path, row.path);
+        assert_eq!(r.request.host.as_deref(), Some("dl.k8s.io"));
+        assert_eq!(r.artifact.class, Some(row.class), "{}", row.path);
+        assert_eq!(
+            r.routing.bucket.as_deref(),
+            Some(row.bucket),
+            "{}",
+            row.path
+        );
+        assert_eq!(
+            r.routing.object.as_deref(),
+            Some(row.object),
+            "{}",
+            row.path
+        );
+        assert_eq!(r.routing.role, "edge");
+        assert_eq!(r.error, None, "{}", row.path);
+        let file = row.object.rsplit('/').next();
+        assert_eq!(r.artifact.file.as_deref(), file, "{}", row.path);
+        match row.release {
+            Some(release) => {
+                let version = release.rsplit('/').next().unwrap();
+                assert_eq!(r.artifact.version.as_deref(), Some(version), "{}", row.path);
+                assert!(r.artifact.major.is_some() && r.artifact.minor.is_some());
+            }
+            None => assert_eq!(r.artifact.version, None, "{}", row.path),
+        }
+    }
+}
+
+#[test]
+fn version_and_platform_fields_are_split_out() {
+    let r = record_for(&meta(
+        "/ci/v1.33.0-alpha.1.111+4bd4a6da5c0b0f/bin/linux/arm64/kubelet",
+    ));
+    let a = &r.artifact;
+    assert_eq!((a.major, a.minor, a.patch), (Some(1), Some(33), Some(0)));
+    assert_eq!(a.pre_release.as_deref(), Some("alpha.1.111"));
+    assert_eq!(a.build.as_deref(), Some("4bd4a6da5c0b0f"));
+    assert_eq!((a.os, a.arch), (Some("linux"), Some("arm64")));
+    assert_eq!(a.file.as_deref(), Some("kubelet"));
+}
+
+#[test]
+fn every_rejection_is_recorded_with_its_status_and_code() {
+    let table: [(&str, &str, Option<&str>, Rejection); 6] = [
+        (
+            "POST",
+            "/release/stable.txt",
+            None,
+            Rejection::MethodNotAllowed,
+        ),
+        ("GET", "/release/../x", None, Rejection::DotSegment),
+        ("GET", "/release/%2e%2e/x", None, Rejection::DotSegment),
+        ("GET", "/release/", None, Rejection::DirectoryListing),
+        (
+            "GET",
+            "/release/stable.txt",
+            Some("bytes=x"),
+            Rejection::MalformedRange,
+        ),
+        ("GET", "/a%2fb", None, Rejection::EncodedSlash),
+    ];
+    for (method, target, range, rejection) in table {
+        let mut m = meta(target);
+        m.method = method;
+        m.range = range;
+        let r = record_for(&m);
+        assert_eq!(r.response.status, rejection.status(), "{target}");
+        let error = r.error.as_ref().expect("an error");
+        assert_eq!(
+            (error.kind, error.reason.as_str()),
+            ("rejected", rejection.code())
+        );
+        assert_eq!(r.artifact.class, None);
+        assert_eq!(r.routing.bucket, None);
+        assert!(r.is_error());
+    }
+}
+
+#[test]
+fn time_client_and_request_fields() {
+    let mut m = meta("/release/stable.txt?token=secret#frag");
+    m.referer = Some("https://example.org/docs?session=abc");
+    m.range = Some("bytes=-5");
+    let mut r = record_for(&m);
+    r.responded(206, Some(5), Some(60));
+    r.finished(5, 12_345_678, None);
+    assert_eq!(r.time.start, "2026-11-21T10:45:06.123Z");
+    assert_eq!(r.time.start_epoch_ms, 1_795_257_906_123);
+    assert_eq!(r.time.duration_ms, 12.345);
+    assert_eq!(r.request.path, "/release/stable.txt");
+    assert!(r.request.query_dropped);
+    assert_eq!(
+        r.request.referer.as_deref(),
+        Some("https://example.org/docs")
+    );
+    assert_eq!(r.request.range.as_deref(), Some("bytes=-5"));
+    assert_eq!(r.client.ip.as_deref(), Some("203.0.113.0"));
+    assert_eq!(r.client.asn, Some(8075));
+    assert_eq!(r.client.tool, "curl");
+    assert_eq!(r.client.country.as_deref(), Some("US"));
+    assert_eq!(r.response.status, 206);
+    assert_eq!(r.response.bytes_sent, 5);
+    assert_eq!(r.response.ttl, Some(60));
+    let line = serde_json::to_string(&r).unwrap();
+    assert!(
+        !line.contains("secret") && !line.contains("session"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_client_that_leaves_is_recorded_without_hiding_an_earlier_error() {
+    let mut r = record_for(&meta("/release/stable.txt"));
+    r.finished(100, 1_000, Some("client disconnected"));
+    assert_eq!(r.error.as_ref().map(|e| e.kind), Some("client"));
+    let mut r = record_for(&meta("/release/stable.txt"));
+    r.origin_failed("connection refused");
+    r.finished(0, 1_000, Some("client disconnected"));
+    assert_eq!(r.error.as_ref().map(|e| e.kind), Some("origin"));
+}
+
+#[test]
+fn hostile_text_is_clipped_and_escaped() {
+    let long_ua = "x".repeat(5000);
+    let mut m = meta("/release/stable.txt");
+    m.user_agent = Some(&long_ua);
+    let r = record_for(&m);
+    assert_eq!(r.request.user_agent.as_ref().map(String::len), Some(512));
+    let r = record_for(&meta("/release/\u{1}\"\n"));
+    let line = serde_json::to_string(&r).unwrap();
+    assert!(!line.contains('\n'), "a record is one line");
+}
+
+#[test]
+fn hec_envelope_shape() {
+    use crate::log_endpoint::{hec_line, parse_endpoints};
+    let endpoints = parse_endpoints(r#"[{"name":"splunk","format":"hec","index":"k8s"}]"#).unwrap();
+    let r = record_for(&meta("/release/stable.txt"));
+    let line = hec_line(&endpoints[0], &r);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["time"].as_f64(), Some(1_795_257_906.123));
+    assert!(line.starts_with(r#"{"time":1795257906.123,"#), "{line}");
+    assert_eq!(v["host"], "dl.k8s.io");
+    assert_eq!(v["source"], "dl-edge");
+    assert_eq!(v["sourcetype"], "dl-edge:request");
+    assert_eq!(v["index"], "k8s");
+    assert_eq!(v["event"]["request"]["path"], "/release/stable.txt");
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["event", "host", "index", "source", "sourcetype", "time"]
+    );
+
+    let no_index = parse_endpoints(r#"[{"name":"splunk","format":"hec"}]"#).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&hec_line(&no_index[0], &r)).unwrap();
+    assert!(v.get("index").is_none());
+}
+
+#[test]
+fn each_selecting_endpoint_gets_one_line_in_its_format() {
+    use crate::log_endpoint::{lines, parse_endpoints};
+    let endpoints = parse_endpoints(
+        r#"[{"name":"splunk","format":"hec"},{"name":"bucket","format":"json"},{"name":"errors","format":"json","min_class":"errors"}]"#,
+    )
+    .unwrap();
+    let mut ok = record_for(&meta("/release/stable.txt"));
+    ok.responded(200, Some(7), Some(60));
+    let out = lines(&endpoints, &ok);
+    let names: Vec<&str> = out.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["splunk", "bucket"]);
+    let bare: serde_json::Value = serde_json::from_str(&out[1].1).unwrap();
+    assert_eq!(bare["schema"], 1);
+    let bad = record_for(&meta("/release/../x"));
+    let names: Vec<&str> = lines(&endpoints, &bad).iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["splunk", "bucket", "errors"]);
+}
+
+fn schema() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/log-record.schema.json")).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+#[test]
+fn every_record_validates_against_the_json_schema() {
+    let validator = schema();
+    let mut targets: Vec<String> = url_rows().iter().map(|r| r.path.to_owned()).collect();
+    targets.extend(
+        [
+            "/release/../x",
+            "/release/",
+            "/a%2fb",
+            "/release/stable.txt?q=1",
+        ]
+        .map(String::from),
+    );
+    for target in &targets {
+        let mut r = record_for(&meta(target));
+        r.responded(200, Some(10), Some(60));
+        r.finished(10, 1_000_000, None);
+        let value = serde_json::to_value(&r).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{target}: {errors:?}");
+    }
+    let mut bad = serde_json::to_value(record_for(&meta("/release/stable.txt"))).unwrap();
+    bad["routing"]["role"] = "middle".into();
+    assert!(!validator.is_valid(&bad), "the schema can reject a record");
+    bad["routing"]["role"] = "edge".into();
+    bad["extra"] = 1.into();
+    assert!(!validator.is_valid(&bad), "unknown fields are refused");
+}
+
+#[test]
+fn the_schema_lists_every_tool_name() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/log-record.schema.json")).unwrap();
+    let tools = &schema["properties"]["client"]["properties"]["tool"]["enum"];
+    for ua in [
+        "curl/8",
+        "Wget/1",
+        "kubeadm/v1",
+        "kubectl/v1",
+        "kubelet/v1",
+        "minikube/1",
+        "kind/0",
+        "actions/tool-cache",
+        "Go-http-client/2",
+        "python-requests/2",
+        "Homebrew/4",
+        "aria2/1",
+        "WindowsPowerShell/5",
+        "Mozilla/5.0",
+        "x",
+        "",
+    ] {
+        let tool = crate::client_tool::classify(Some(ua));
+        assert!(
+            tools.as_array().unwrap().iter().any(|t| t == tool),
+            "{tool}"
+        );
+    }
+}

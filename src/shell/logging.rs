@@ -1,0 +1,120 @@
+//! The request's log record and the service log, written through the
+//! platform's named log endpoints.
+
+use std::io::Write;
+
+use dl_edge::config::{Config, ConfigWarning, LogSettings};
+use dl_edge::log_endpoint::{lines, sampled, ServiceLogLine};
+use dl_edge::log_record::{rfc3339_millis, LogRecord, ServiceFields};
+use dl_edge::privacy::IpMode;
+use fastly::log::Endpoint;
+
+use super::client::ClientRequest;
+use super::delivery::Delivered;
+
+/// The Secret Store holding the salt for hashed client IPs.
+const SECRET_STORE: &str = "dl_edge_secrets";
+const SALT_KEY: &str = "log_ip_salt";
+
+/// The record of one request, and where it will be written.
+pub struct RequestLog {
+    pub record: LogRecord,
+    settings: LogSettings,
+}
+
+impl RequestLog {
+    /// Starts the record, routes panics to the service log, and repeats
+    /// config warnings there for a sample of requests.
+    pub fn begin(
+        client: &ClientRequest,
+        config: &Config,
+        warnings: &[ConfigWarning],
+        store_problems: &[String],
+    ) -> RequestLog {
+        let settings = config.logging.clone();
+        let _ = fastly::log::set_panic_endpoint(settings.service_endpoint.as_str());
+        let salt = match settings.client_ip {
+            IpMode::Hashed => salt(),
+            _ => None,
+        };
+        let service = ServiceFields {
+            pop: fastly::compute_runtime::pop().to_owned(),
+            version: fastly::compute_runtime::service_version().to_string(),
+        };
+        let mut record =
+            LogRecord::begin(&client.meta(), settings.client_ip, salt.as_deref(), service);
+        record.config_warnings = (warnings.len() + store_problems.len()) as u32;
+        let log = RequestLog { record, settings };
+        if sampled(&log.record.request.id, log.settings.warning_sample_rate) {
+            let messages = warnings.iter().map(ToString::to_string);
+            for message in messages.chain(store_problems.iter().cloned()) {
+                log.service("warn", "config", &message);
+            }
+        }
+        if log.settings.client_ip == IpMode::Hashed && salt.is_none() {
+            log.service(
+                "warn",
+                "logging",
+                "log_client_ip is hashed but the salt is missing; IPs are truncated",
+            );
+        }
+        log
+    }
+
+    pub fn origin_failed(&mut self, reason: &str) {
+        self.record.origin_failed(reason);
+        self.service("error", "origin", reason);
+    }
+
+    /// Closes the record and writes one line to each endpoint that selects
+    /// it, each with a single write call (every write is one line).
+    pub fn finish(mut self, client: &ClientRequest, delivered: Delivered) {
+        let elapsed = client.started.elapsed().as_nanos() as u64;
+        self.record
+            .finished(delivered.bytes, elapsed, delivered.error.as_deref());
+        let mut written = 0;
+        for (name, line) in lines(&self.settings.endpoints, &self.record) {
+            match Endpoint::try_from_name(name) {
+                Ok(mut endpoint) => {
+                    let _ = endpoint.write_all(line.as_bytes());
+                    written += 1;
+                }
+                Err(e) => self.service("warn", "logging", &format!("log endpoint {name}: {e}")),
+            }
+        }
+        let selected = self
+            .settings
+            .endpoints
+            .iter()
+            .any(|e| e.selects(&self.record));
+        if selected && written == 0 {
+            self.service(
+                "error",
+                "logging",
+                "no configured log endpoint accepted the request line",
+            );
+        }
+    }
+
+    /// One JSON line on the service log endpoint.
+    fn service(&self, level: &'static str, kind: &'static str, message: &str) {
+        let time = rfc3339_millis(self.record.time.start_epoch_ms);
+        let line = ServiceLogLine {
+            time: &time,
+            level,
+            kind,
+            message,
+            request_id: &self.record.request.id,
+        }
+        .to_line();
+        if let Ok(mut endpoint) = Endpoint::try_from_name(&self.settings.service_endpoint) {
+            let _ = endpoint.write_all(line.as_bytes());
+        }
+    }
+}
+
+fn salt() -> Option<Vec<u8>> {
+    let store = fastly::SecretStore::open(SECRET_STORE).ok()?;
+    let secret = store.try_get(SALT_KEY).ok()??;
+    Some(secret.plaintext().to_vec())
+}

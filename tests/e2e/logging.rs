@@ -1,0 +1,187 @@
+//! One log line per request per selecting endpoint, checked against the
+//! JSON Schema, under concurrent mixed traffic.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::thread;
+
+use crate::http::{curl, raw};
+use crate::{url_rows, Ctx};
+
+pub const CASES: &[crate::Case] = &[
+    (
+        "concurrent_requests_give_exactly_one_line_each_per_endpoint",
+        exactly_one_line_each,
+    ),
+    (
+        "log_lines_carry_no_secrets_and_respect_ip_privacy",
+        no_secrets,
+    ),
+];
+
+const ENDPOINTS: &str = r#"{"log_endpoints":"[{\"name\":\"splunk\",\"format\":\"hec\",\"index\":\"k8s\"},{\"name\":\"archive\",\"format\":\"json\"},{\"name\":\"errors\",\"format\":\"json\",\"min_class\":\"errors\"}]"}"#;
+
+fn validator(ctx: &Ctx) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(ctx.root.join("docs/log-record.schema.json"))
+        .expect("read the schema");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+/// What client `n` sends: a row of the URL table, or bad input.
+fn request_for(n: usize, paths: &[String]) -> Vec<u8> {
+    let ua = format!("dl-edge-e2e/{n}");
+    let (method, target, extra) = match n % 6 {
+        0 => ("GET", "/release/../../etc/passwd".to_owned(), String::new()),
+        1 => (
+            "POST",
+            "/release/stable.txt".to_owned(),
+            "Content-Length: 0\r\n".to_owned(),
+        ),
+        2 => (
+            "GET",
+            "/release/stable.txt".to_owned(),
+            "Range: bytes=zz\r\n".to_owned(),
+        ),
+        3 => ("HEAD", paths[n % paths.len()].clone(), String::new()),
+        _ => ("GET", paths[n % paths.len()].clone(), String::new()),
+    };
+    format!("{method} {target} HTTP/1.1\r\nHost: dl.k8s.io\r\nUser-Agent: {ua}\r\n{extra}Connection: close\r\n\r\n").into_bytes()
+}
+
+fn exactly_one_line_each(ctx: &Ctx) {
+    const N: usize = 600;
+    const THREADS: usize = 24;
+    let edge = ctx.edge_with(ENDPOINTS);
+    let paths: Vec<String> = url_rows(&ctx.root)
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let answers: Mutex<HashMap<usize, (u16, usize)>> = Mutex::new(HashMap::new());
+    thread::scope(|scope| {
+        for t in 0..THREADS {
+            let (paths, answers, edge) = (&paths, &answers, &edge);
+            scope.spawn(move || {
+                for n in (t..N).step_by(THREADS) {
+                    let r = raw(edge.port, &request_for(n, paths));
+                    answers.lock().unwrap().insert(n, (r.status, r.body.len()));
+                }
+            });
+        }
+    });
+    let answers = answers.into_inner().unwrap();
+    assert_eq!(answers.len(), N);
+    let errors_expected = answers
+        .values()
+        .filter(|(status, _)| *status >= 400)
+        .count();
+    assert!(
+        errors_expected >= N / 2,
+        "the mix has bad requests: {errors_expected}"
+    );
+
+    let validator = validator(ctx);
+    let splunk = edge.wait_for_log_lines("splunk", N);
+    let archive = edge.wait_for_log_lines("archive", N);
+    let errors = edge.wait_for_log_lines("errors", errors_expected);
+    assert_eq!(splunk.len(), N, "one HEC line per request");
+    assert_eq!(archive.len(), N, "one JSON line per request");
+    assert_eq!(
+        errors.len(),
+        errors_expected,
+        "one line per error on the errors-only endpoint"
+    );
+
+    for (name, records) in [
+        (
+            "splunk",
+            splunk
+                .iter()
+                .map(|l| l["event"].clone())
+                .collect::<Vec<_>>(),
+        ),
+        ("archive", archive.clone()),
+        ("errors", errors.clone()),
+    ] {
+        let mut seen: HashMap<usize, &serde_json::Value> = HashMap::new();
+        let mut ids = std::collections::HashSet::new();
+        for record in &records {
+            let problems: Vec<String> = validator
+                .iter_errors(record)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                problems.is_empty(),
+                "{name}: invalid record {problems:?}: {record}"
+            );
+            let ua = record["request"]["user_agent"]
+                .as_str()
+                .expect("a user agent");
+            let n: usize = ua
+                .trim_start_matches("dl-edge-e2e/")
+                .parse()
+                .expect("our user agent");
+            assert!(
+                seen.insert(n, record).is_none(),
+                "{name}: request {n} logged twice"
+            );
+            assert!(
+                ids.insert(record["request"]["id"].as_str().unwrap().to_owned()),
+                "{name}: id reused"
+            );
+            let (status, bytes) = answers[&n];
+            assert_eq!(record["response"]["status"], status, "{name}: request {n}");
+            assert_eq!(
+                record["response"]["bytes_sent"], bytes,
+                "{name}: request {n}"
+            );
+        }
+    }
+    for line in &splunk {
+        assert_eq!(line["index"], "k8s");
+        assert_eq!(line["sourcetype"], "dl-edge:request");
+        assert_eq!(line["host"], "dl.k8s.io");
+        let ms = line["event"]["time"]["start_epoch_ms"].as_i64().unwrap();
+        assert_eq!(line["time"].as_f64().unwrap(), ms as f64 / 1000.0);
+    }
+}
+
+fn no_secrets(ctx: &Ctx) {
+    let edge = ctx.edge_with(r#"{"log_client_ip":"full"}"#);
+    let r = curl(
+        &ctx.work,
+        edge.port,
+        &edge.url("/release/stable.txt?access_token=query-secret"),
+        &[
+            "-H",
+            "Authorization: Bearer header-secret",
+            "-H",
+            "Referer: https://example.org/?session=ref-secret",
+        ],
+    );
+    assert_eq!(r.status, 200);
+    let lines = edge.wait_for_log_lines("splunk", 1);
+    let text = edge.output();
+    for secret in ["query-secret", "header-secret", "ref-secret"] {
+        assert!(!text.contains(secret), "{secret} was logged");
+    }
+    assert_eq!(lines[0]["event"]["request"]["query_dropped"], true);
+    assert_eq!(
+        lines[0]["event"]["client"]["ip"], "127.0.0.1",
+        "full mode logs the address"
+    );
+
+    let r = curl(
+        &ctx.work,
+        ctx.edge.port,
+        &ctx.edge.url("/release/stable.txt"),
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    let default_lines = ctx.edge.wait_for_log_lines("splunk", 1);
+    let last = default_lines.last().unwrap();
+    assert_eq!(
+        last["event"]["client"]["ip"], "127.0.0.0",
+        "truncated by default"
+    );
+}
