@@ -19,6 +19,7 @@ pub mod path;
 pub mod privacy;
 pub mod range;
 pub mod rejection;
+pub mod report;
 pub mod response;
 pub mod route;
 pub mod version;

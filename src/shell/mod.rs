@@ -29,6 +29,7 @@ pub fn handle_client_request() {
             if let Some(error) = &outcome.origin_error {
                 log.origin_failed(error);
             }
+            log.record.response.cache_state = outcome.cache_state.map(str::to_owned);
             (outcome.response, outcome.ttl)
         }
     };

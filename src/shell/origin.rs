@@ -1,6 +1,8 @@
 //! Fetches the object from GCS and streams it to the client with the
 //! core's cache policy and header rules applied.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dl_edge::cache::{self, CachePolicy, EdgeCache};
@@ -23,12 +25,14 @@ pub struct Outcome {
     pub ttl: Option<u32>,
     /// Why the origin could not answer, if it could not.
     pub origin_error: Option<String>,
+    /// `hit`, `miss`, or `pass` (sent without the cache, as under Viceroy).
+    pub cache_state: Option<&'static str>,
 }
 
 /// Fetches the object for a fetch decision.
 pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome {
     match send(origin_request(fetch), fetch, &config.cache) {
-        Ok(origin) => {
+        Ok((origin, cache_state)) => {
             let status = origin.get_status().as_u16();
             let policy = cache::policy(fetch.classification.class, status, &config.cache);
             let ttl = match policy.edge {
@@ -39,12 +43,14 @@ pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome 
                 response: client_response(origin, client, fetch, &policy),
                 ttl,
                 origin_error: None,
+                cache_state: Some(cache_state),
             }
         }
         Err(error) => Outcome {
             response: origin_unavailable(),
             ttl: None,
             origin_error: Some(format!("origin unavailable: {:?}", error.root_cause())),
+            cache_state: None,
         },
     }
 }
@@ -71,12 +77,22 @@ fn origin_request(fetch: &Fetch) -> Request {
 ///
 /// Viceroy refuses the hook with `HttpCacheApiUnsupported` before sending
 /// anything; the request is then sent again without it, uncached.
-fn send(request: Request, fetch: &Fetch, settings: &CacheSettings) -> Result<Response, SendError> {
+///
+/// The hook runs only when the response comes from the origin, so whether
+/// it ran tells a cache hit from a miss: the cache state the log reports.
+fn send(
+    request: Request,
+    fetch: &Fetch,
+    settings: &CacheSettings,
+) -> Result<(Response, &'static str), SendError> {
     let plain = request.clone_without_body();
     let class = fetch.classification.class;
     let keys = fetch.surrogate_keys.clone();
     let hook_settings = settings.clone();
+    let fetched = Arc::new(AtomicBool::new(false));
+    let hook_fetched = Arc::clone(&fetched);
     let hooked = request.with_after_send(move |candidate| {
+        hook_fetched.store(true, Ordering::Relaxed);
         let status = candidate.get_status().as_u16();
         match cache::policy(class, status, &hook_settings).edge {
             EdgeCache::Store {
@@ -100,9 +116,11 @@ fn send(request: Request, fetch: &Fetch, settings: &CacheSettings) -> Result<Res
     let backend = fetch.origin.backend.as_str();
     match hooked.send(backend) {
         Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
-            plain.with_pass(true).send(backend)
+            plain.with_pass(true).send(backend).map(|r| (r, "pass"))
         }
-        other => other,
+        Ok(response) if fetched.load(Ordering::Relaxed) => Ok((response, "miss")),
+        Ok(response) => Ok((response, "hit")),
+        Err(e) => Err(e),
     }
 }
 

@@ -129,6 +129,12 @@ fn exactly_one_line_each(ctx: &Ctx) {
                 ids.insert(record["request"]["id"].as_str().unwrap().to_owned()),
                 "{name}: id reused"
             );
+            let fetched = !record["routing"]["bucket"].is_null();
+            let cache_state = if fetched { "pass" } else { "" };
+            assert_eq!(
+                record["response"]["cache_state"].as_str().unwrap_or(""),
+                cache_state
+            );
             let (status, bytes) = answers[&n];
             assert_eq!(record["response"]["status"], status, "{name}: request {n}");
             assert_eq!(

@@ -1,0 +1,251 @@
+//! The operator's view of a file of log lines, without Splunk: the same
+//! questions the shipped Splunk dashboard answers, printed as tables.
+//!
+//! Lines may be bare records (`json` endpoints), HEC envelopes (`hec`
+//! endpoints), or Viceroy's `<endpoint> :: <line>` output; anything else is
+//! counted and skipped.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use serde_json::Value;
+
+/// Counts gathered from the records.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub records: u64,
+    pub skipped: u64,
+    downloads: HashMap<(String, String, String), (u64, u64)>,
+    clouds: HashMap<(String, String), (u64, u64)>,
+    hosts: HashMap<String, u64>,
+    cache: HashMap<String, u64>,
+    errors: HashMap<(u64, String), u64>,
+    bytes: u64,
+}
+
+impl Report {
+    /// Reads every line.
+    pub fn from_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Report {
+        let mut report = Report::default();
+        for line in lines {
+            match record_of(line) {
+                Some(record) => report.add(&record),
+                None if line.trim().is_empty() => {}
+                None => report.skipped += 1,
+            }
+        }
+        report
+    }
+
+    fn add(&mut self, r: &Value) {
+        let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+        let bytes = r["response"]["bytes_sent"].as_u64().unwrap_or(0);
+        let status = r["response"]["status"].as_u64().unwrap_or(0);
+        self.records += 1;
+        self.bytes += bytes;
+        if (200..300).contains(&status) && r["artifact"]["version"].is_string() {
+            let key = (
+                text(&r["artifact"]["version"]),
+                text(&r["artifact"]["os"]),
+                text(&r["artifact"]["arch"]),
+            );
+            let entry = self.downloads.entry(key).or_default();
+            entry.0 += 1;
+            entry.1 += bytes;
+        }
+        let cloud = match r["client"]["cloud"].as_str() {
+            Some(cloud) => (cloud.to_owned(), text(&r["client"]["cloud_region"])),
+            None => ("(none)".to_owned(), text(&r["client"]["country"])),
+        };
+        let entry = self.clouds.entry(cloud).or_default();
+        entry.0 += 1;
+        entry.1 += bytes;
+        *self.hosts.entry(text(&r["request"]["host"])).or_default() += 1;
+        *self
+            .cache
+            .entry(text(&r["response"]["cache_state"]))
+            .or_default() += 1;
+        if status >= 400 || !r["error"].is_null() {
+            let reason = r["error"]["reason"].as_str().unwrap_or("").to_owned();
+            *self.errors.entry((status, reason)).or_default() += 1;
+        }
+    }
+
+    /// The tables, as plain text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} requests, {} bytes sent, {} lines skipped\n",
+            self.records, self.bytes, self.skipped
+        );
+        let rows = sorted(&self.downloads, |(n, b)| (*n, *b));
+        table(
+            &mut out,
+            "Downloads by release, OS and architecture (2xx)",
+            &["version", "os", "arch", "requests", "bytes"],
+            rows.iter().map(|((v, o, a), (n, b))| {
+                vec![
+                    v.clone(),
+                    o.clone(),
+                    a.clone(),
+                    n.to_string(),
+                    b.to_string(),
+                ]
+            }),
+        );
+        let rows = sorted(&self.clouds, |(n, b)| (*n, *b));
+        let total = self.records.max(1) as f64;
+        table(
+            &mut out,
+            "Traffic by cloud and region (country when not a cloud)",
+            &["cloud", "region", "requests", "share", "bytes"],
+            rows.iter().map(|((c, r), (n, b))| {
+                let share = format!("{:.1}%", *n as f64 * 100.0 / total);
+                vec![c.clone(), r.clone(), n.to_string(), share, b.to_string()]
+            }),
+        );
+        let rows = sorted(&self.hosts, |n| (*n, 0));
+        table(
+            &mut out,
+            "Hostnames in use",
+            &["host", "requests"],
+            rows.iter().map(|(h, n)| vec![h.clone(), n.to_string()]),
+        );
+        let rows = sorted(&self.cache, |n| (*n, 0));
+        table(
+            &mut out,
+            "Cache efficiency",
+            &["cache state", "requests", "share"],
+            rows.iter().map(|(s, n)| {
+                vec![
+                    s.clone(),
+                    n.to_string(),
+                    format!("{:.1}%", **n as f64 * 100.0 / total),
+                ]
+            }),
+        );
+        let rows = sorted(&self.errors, |n| (*n, 0));
+        table(
+            &mut out,
+            "Errors",
+            &["status", "reason", "requests"],
+            rows.iter()
+                .map(|((s, r), n)| vec![s.to_string(), r.clone(), n.to_string()]),
+        );
+        out
+    }
+}
+
+/// The record in a line, whatever its wrapping.
+pub fn record_of(line: &str) -> Option<Value> {
+    let json = match line.split_once(" :: ") {
+        Some((endpoint, rest)) if !endpoint.contains('{') => rest,
+        _ => line,
+    };
+    let value: Value = serde_json::from_str(json.trim()).ok()?;
+    let record = if value.get("event").is_some() {
+        value["event"].clone()
+    } else {
+        value
+    };
+    (record["schema"] == 1).then_some(record)
+}
+
+/// Entries, biggest count first, then by key.
+fn sorted<K: Ord + Clone, V>(
+    map: &HashMap<K, V>,
+    count: impl Fn(&V) -> (u64, u64),
+) -> Vec<(K, &V)> {
+    let mut rows: Vec<(K, &V)> = map.iter().map(|(k, v)| (k.clone(), v)).collect();
+    rows.sort_by(|a, b| count(b.1).cmp(&count(a.1)).then_with(|| a.0.cmp(&b.0)));
+    rows
+}
+
+fn table(out: &mut String, title: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    let rows: Vec<Vec<String>> = rows.collect();
+    let empty = rows.is_empty();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let _ = writeln!(out, "{title}");
+    let line = |cells: Vec<String>| -> String {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        line(header.iter().map(|h| (*h).to_owned()).collect())
+    );
+    for row in rows {
+        let _ = writeln!(out, "{}", line(row));
+    }
+    if empty {
+        let _ = writeln!(out, "(none)");
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(
+        version: Option<&str>,
+        host: &str,
+        status: u16,
+        bytes: u64,
+        cloud: Option<&str>,
+    ) -> String {
+        let v = serde_json::json!({
+            "schema": 1,
+            "request": {"host": host},
+            "client": {"cloud": cloud, "cloud_region": cloud.map(|_| "eastus"), "country": "US"},
+            "artifact": {"version": version, "os": "linux", "arch": "amd64"},
+            "response": {"status": status, "bytes_sent": bytes, "cache_state": "hit"},
+            "error": if status >= 400 { serde_json::json!({"kind": "rejected", "reason": "dot_segment"}) } else { Value::Null },
+        });
+        v.to_string()
+    }
+
+    #[test]
+    fn reads_bare_hec_and_viceroy_lines_and_counts_the_views() {
+        let bare = record(Some("v1.31.0"), "dl.k8s.io", 200, 100, Some("azure"));
+        let hec = format!(
+            r#"{{"time":1.0,"host":"x","event":{}}}"#,
+            record(Some("v1.31.0"), "cdn.dl.k8s.io", 200, 50, None)
+        );
+        let viceroy = format!("splunk :: {}", record(None, "dl.k8s.io", 400, 30, None));
+        let lines = [bare.as_str(), hec.as_str(), viceroy.as_str(), "garbage", ""];
+        let report = Report::from_lines(lines);
+        assert_eq!(report.records, 3);
+        assert_eq!(report.skipped, 1);
+        assert_eq!(report.bytes, 180);
+        let key = ("v1.31.0".to_owned(), "linux".to_owned(), "amd64".to_owned());
+        assert_eq!(report.downloads[&key], (2, 150));
+        assert_eq!(report.hosts["dl.k8s.io"], 2);
+        assert_eq!(
+            report.clouds[&("azure".to_owned(), "eastus".to_owned())],
+            (1, 100)
+        );
+        assert_eq!(report.errors[&(400, "dot_segment".to_owned())], 1);
+        let text = report.render();
+        assert!(
+            text.contains("3 requests, 180 bytes sent, 1 lines skipped"),
+            "{text}"
+        );
+        assert!(
+            text.contains("v1.31.0  linux  amd64  2         150"),
+            "{text}"
+        );
+        assert!(text.contains("cdn.dl.k8s.io  1"), "{text}");
+    }
+}
