@@ -8,6 +8,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use dl_edge::cache;
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, RequestView};
+use dl_edge::log_endpoint::{lines, parse_endpoints};
+use dl_edge::log_record::{Geo, LogRecord, RequestMeta, ServiceFields};
+use dl_edge::privacy::IpMode;
 
 fn corpus() -> Vec<String> {
     include_str!("../tests/fixtures/urls.tsv")
@@ -45,6 +48,41 @@ fn benches(c: &mut Criterion) {
             for p in &paths {
                 black_box(decide(&view(p), &config));
             }
+        })
+    });
+    let meta = RequestMeta {
+        id: "5b6a3c1f0e2d4a8b9c7d6e5f4a3b2c1d",
+        method: "GET",
+        host: Some("dl.k8s.io"),
+        target: typical,
+        protocol: "HTTP/1.1",
+        user_agent: Some("curl/8.5.0"),
+        referer: None,
+        range: None,
+        client_ip: "203.0.113.77".parse().ok(),
+        geo: Some(Geo {
+            asn: 8075,
+            as_name: "microsoft corporation".into(),
+            continent: "NA".into(),
+            country: "US".into(),
+            region: Some("VA".into()),
+            city: "ashburn".into(),
+        }),
+        start_unix_nanos: 1_795_257_906_123_456_789,
+    };
+    let decision = decide(&view(typical), &config);
+    let hec = parse_endpoints(r#"[{"name":"splunk","format":"hec"}]"#).unwrap();
+    c.bench_function("log record: build + one HEC line, typical", |b| {
+        b.iter(|| {
+            let service = ServiceFields {
+                pop: "FRA".into(),
+                version: "42".into(),
+            };
+            let mut record = LogRecord::begin(black_box(&meta), IpMode::Truncated, None, service);
+            record.decided(&decision);
+            record.responded(200, Some(49_000_000), Some(31_536_000));
+            record.finished(49_000_000, 1_234_567, None);
+            lines(&hec, &record)
         })
     });
     let empty: HashMap<String, String> = HashMap::new();
