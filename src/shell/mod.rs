@@ -39,7 +39,10 @@ pub fn handle_client_request() {
         content_length(&response),
         ttl,
     );
-    let delivered = delivery::deliver(response, head);
+    let delivered = match &decision {
+        Decision::Reply(reply) => delivery::send_small(response, reply.body().len()),
+        Decision::Fetch(_) => delivery::deliver(response, head),
+    };
     log.finish(&client, delivered);
 }
 
