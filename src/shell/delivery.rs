@@ -41,32 +41,40 @@ pub fn deliver(mut response: Response, head: bool) -> Delivered {
             error: None,
         };
     }
+    if response.get_status().as_u16() == 304 {
+        response.send_to_client();
+        return Delivered {
+            bytes: 0,
+            error: None,
+        };
+    }
     let mut body = response.take_body();
     let mut out = response.stream_to_client();
-    let mut bytes = 0u64;
-    let mut error = None;
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        if head {
-            break;
-        }
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                error = Some(format!("origin body failed: {e}"));
-                break;
-            }
-        };
-        if let Err(e) = out.write_all(&buf[..n]) {
-            error = Some(format!("client write failed: {e}"));
-            break;
-        }
-        bytes += n as u64;
-    }
+    let (bytes, mut error) = if head {
+        (0, None)
+    } else {
+        copy_counted(&mut body, &mut out)
+    };
     if let Err(e) = out.finish() {
         error.get_or_insert(format!("client write failed: {e}"));
     }
     Delivered { bytes, error }
+}
+
+/// Copies the body through a small buffer, counting what was written.
+fn copy_counted(body: &mut impl Read, out: &mut impl Write) -> (u64, Option<String>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut bytes = 0u64;
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => return (bytes, None),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return (bytes, Some(format!("origin body failed: {e}"))),
+        };
+        if let Err(e) = out.write_all(&buf[..n]) {
+            return (bytes, Some(format!("client write failed: {e}")));
+        }
+        bytes += n as u64;
+    }
 }

@@ -191,8 +191,10 @@ fn error_response(mut origin: Response, status: u16) -> Response {
     ] {
         origin.remove_header(name);
     }
+    let body = format!("{reason}\n");
     origin.set_header("content-type", "text/plain; charset=utf-8");
-    origin.set_body(format!("{reason}\n"));
+    origin.set_header("content-length", body.len().to_string());
+    origin.set_body(body);
     origin
 }
 
