@@ -85,6 +85,30 @@ fn benches(c: &mut Criterion) {
             lines(&hec, &record)
         })
     });
+    let plan = dl_edge::shield::Plan::parse(include_str!("../docs/shield-plan.example.json"))
+        .expect("the example plan is valid");
+    let Decision::Fetch(fetch) = decide(&view(typical), &config) else {
+        unreachable!("a typical request is fetched")
+    };
+    let aws: std::net::IpAddr = "3.208.0.10".parse().unwrap();
+    let geo = meta.geo.clone();
+    c.bench_function("locality + shield choice: AWS client, typical", |b| {
+        b.iter(|| {
+            let locality = dl_edge::locality::locate(Some(black_box(aws)), geo.as_ref());
+            plan.choose(&fetch.classification, &fetch.target.path, locality.group)
+        })
+    });
+    let other: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+    c.bench_function("locality + shield choice: geo client, typical", |b| {
+        b.iter(|| {
+            let locality = dl_edge::locality::locate(Some(black_box(other)), geo.as_ref());
+            plan.choose(&fetch.classification, &fetch.target.path, locality.group)
+        })
+    });
+    let plan_text = include_str!("../docs/shield-plan.example.json");
+    c.bench_function("shield plan parse (example plan, per request)", |b| {
+        b.iter(|| dl_edge::shield::Plan::parse(black_box(plan_text)))
+    });
     let empty: HashMap<String, String> = HashMap::new();
     c.bench_function("config load: all defaults", |b| {
         b.iter(|| Config::load(black_box(&empty)))

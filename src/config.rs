@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::log_endpoint::{check_endpoint_name, parse_endpoints, LogEndpoint};
 use crate::privacy::IpMode;
+use crate::shield::Plan;
 
 /// Where config values come from: the Config Store in the shell, a map in
 /// tests and native tools.
@@ -155,6 +156,12 @@ pub const KEYS: &[Key] = &[
         default: "truncated",
         effect: "Client IP in log lines: in full, truncated to /24 (IPv4) or /48 (IPv6), HMAC-SHA256 with the salt `log_ip_salt` from the Secret Store `dl_edge_secrets` (truncated if the salt is missing), or left out.",
     },
+    Key {
+        name: "shield_plan",
+        kind: "JSON shield plan (docs/shielding.md)",
+        default: r#"{"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#,
+        effect: "Which shield POP fetches each request from the origin, by region group and release version; the default is one static shield, as Kubernetes runs today. Check a plan with `dl-edge-ops plan check` before uploading it.",
+    },
 ];
 
 /// Longest TTL a 404 may get, whatever the config says (product rule 1).
@@ -203,6 +210,7 @@ pub struct Config {
     pub max_header_bytes: usize,
     pub cache: CacheSettings,
     pub logging: LogSettings,
+    pub shield_plan: Plan,
 }
 
 /// Where and how request lines are written.
@@ -274,6 +282,7 @@ impl Config {
                 warning_sample_rate: reader.read("warning_sample_rate", parse_rate),
                 client_ip: reader.read("log_client_ip", IpMode::parse),
             },
+            shield_plan: reader.read("shield_plan", |v| Plan::parse(v).map_err(|p| p.join("; "))),
         };
         (config, reader.warnings)
     }
@@ -550,6 +559,12 @@ mod tests {
             );
             assert!(manifest.contains(&item), "fastly.toml lacks {item}");
         }
+    }
+
+    #[test]
+    fn the_default_shield_plan_is_the_builtin_one() {
+        assert_eq!(default_of("shield_plan"), crate::shield::DEFAULT_PLAN);
+        assert_eq!(Config::default().shield_plan, Plan::builtin());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod client_tool;
 pub mod conditional;
 pub mod config;
 pub mod decision;
+pub mod locality;
 pub mod log_endpoint;
 pub mod log_record;
 pub mod path;
@@ -22,6 +23,7 @@ pub mod rejection;
 pub mod report;
 pub mod response;
 pub mod route;
+pub mod shield;
 pub mod version;
 
 #[cfg(test)]

@@ -1,20 +1,29 @@
 //! dl-edge's operator tools, native, reusing the core.
 //!
 //! ```text
-//! dl-edge-ops report FILE...   tables of a day of log lines (- for stdin)
+//! dl-edge-ops report FILE...        tables of a file of log lines (- for stdin)
+//! dl-edge-ops plan check FILE       validate a shield plan, print every problem
+//! dl-edge-ops plan export FILE      print the Config Store command for the plan
 //! ```
 
 use std::io::Read;
 use std::process::ExitCode;
 
 use dl_edge::report::Report;
+use dl_edge::shield::Plan;
 
-const USAGE: &str = "usage: dl-edge-ops report FILE... (- reads standard input)";
+const USAGE: &str = "usage:
+  dl-edge-ops report FILE...        tables of a file of log lines (- reads standard input)
+  dl-edge-ops plan check FILE       validate a shield plan and print every problem
+  dl-edge-ops plan export FILE      print the Config Store entry for a valid plan";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.split_first() {
-        Some((command, files)) if command == "report" && !files.is_empty() => report(files),
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["report", files @ ..] if !files.is_empty() => report(files),
+        ["plan", "check", file] => plan_check(file),
+        ["plan", "export", file] => plan_export(file),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -22,20 +31,77 @@ fn main() -> ExitCode {
     }
 }
 
-fn report(files: &[String]) -> ExitCode {
+fn read(file: &str) -> Result<String, ExitCode> {
+    let mut text = String::new();
+    let read = if file == "-" {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(file).map(|t| text = t)
+    };
+    read.map(|()| text).map_err(|e| {
+        eprintln!("dl-edge-ops: {file}: {e}");
+        ExitCode::from(1)
+    })
+}
+
+fn report(files: &[&str]) -> ExitCode {
     let mut text = String::new();
     for file in files {
-        let read = if file == "-" {
-            std::io::stdin().read_to_string(&mut text).map(|_| ())
-        } else {
-            std::fs::read_to_string(file).map(|t| text.push_str(&t))
-        };
-        if let Err(e) = read {
-            eprintln!("dl-edge-ops: {file}: {e}");
-            return ExitCode::from(1);
+        match read(file) {
+            Ok(t) => text.push_str(&t),
+            Err(code) => return code,
         }
         text.push('\n');
     }
     print!("{}", Report::from_lines(text.lines()).render());
     ExitCode::SUCCESS
+}
+
+/// Parses a plan file, printing every problem; `None` if it is invalid.
+fn load_plan(file: &str) -> Result<(String, Plan), ExitCode> {
+    let text = read(file)?;
+    match Plan::parse(&text) {
+        Ok(plan) => Ok((text, plan)),
+        Err(problems) => {
+            for problem in &problems {
+                println!("{file}: {problem}");
+            }
+            println!(
+                "{file}: {} problem(s); the service would use the built-in plan",
+                problems.len()
+            );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+fn plan_check(file: &str) -> ExitCode {
+    match load_plan(file) {
+        Ok((_, plan)) => {
+            println!(
+                "{file}: valid: {} group(s) with candidates, {} rule(s), granularity {:?}",
+                plan.groups.len(),
+                plan.rules.len(),
+                plan.granularity
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn plan_export(file: &str) -> ExitCode {
+    match load_plan(file) {
+        Ok((text, _)) => {
+            let value: serde_json::Value =
+                serde_json::from_str(&text).expect("a valid plan is JSON");
+            let compact = value.to_string();
+            println!(
+                "fastly config-store-entry update --store-id <dl_edge_config id> --key shield_plan --value '{}'",
+                compact.replace('\'', "'\\''")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
 }

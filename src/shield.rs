@@ -1,0 +1,303 @@
+//! Which shield POP fetches an object from the origin: the plan.
+//!
+//! A single static shield (what Kubernetes runs today) makes every edge in
+//! the world cross an ocean for a miss; no shield makes every POP fetch
+//! every release from the origin. The plan chooses per request, from the
+//! client's region group and the release: each group has candidate shields
+//! near it, and within them each release line (`1.31` by default) settles
+//! on one shield by rendezvous hashing, so a release is fetched from the
+//! origin about once per group, and adding or removing a POP moves only the
+//! releases that hash to it. See docs/shielding.md.
+
+mod pops;
+mod version_range;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::classify::{Class, Classification};
+use crate::locality::RegionGroup;
+pub use pops::SHIELDS;
+pub use version_range::VersionRange;
+
+/// How much of the version picks the shield.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    Major,
+    Minor,
+    Patch,
+}
+
+/// A plan rule: for these versions and/or groups, these candidates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub name: String,
+    pub versions: Option<VersionRange>,
+    pub groups: Option<Vec<RegionGroup>>,
+    /// Candidate shield codes, most preferred first before hashing; empty
+    /// means "no shield: go straight to the origin".
+    pub shields: Vec<String>,
+}
+
+/// The shield plan (`shield_plan` in the Config Store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub granularity: Granularity,
+    pub groups: BTreeMap<RegionGroup, Vec<String>>,
+    pub rules: Vec<Rule>,
+    /// For markers, CI builds and unversioned paths.
+    pub unversioned: Vec<String>,
+    /// For a group with no candidates of its own.
+    pub default: Vec<String>,
+}
+
+/// The plan's JSON form, before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    #[serde(default = "minor")]
+    granularity: Granularity,
+    #[serde(default)]
+    groups: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+    #[serde(default)]
+    unversioned: Option<Vec<String>>,
+    #[serde(default)]
+    default: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    name: String,
+    #[serde(default)]
+    versions: Option<String>,
+    #[serde(default)]
+    groups: Option<Vec<String>>,
+    shields: Vec<String>,
+}
+
+fn minor() -> Granularity {
+    Granularity::Minor
+}
+
+/// The built-in plan: everything through one static shield, `chi-il-us`,
+/// as the Kubernetes download CDN runs today.
+pub const DEFAULT_PLAN: &str = r#"{"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#;
+
+impl Plan {
+    /// Parses and validates a plan, reporting every problem found.
+    pub fn parse(text: &str) -> Result<Plan, Vec<String>> {
+        let raw: RawPlan =
+            serde_json::from_str(text).map_err(|e| vec![format!("not a plan: {e}")])?;
+        let mut problems = Vec::new();
+        let mut shields = |list: Vec<String>, whose: &str| -> Vec<String> {
+            for code in &list {
+                if !is_shield(code) {
+                    problems.push(format!("{whose}: {code:?} is not a known shield POP code"));
+                }
+            }
+            list
+        };
+        let mut groups = BTreeMap::new();
+        let mut unknown_groups = Vec::new();
+        for (name, list) in raw.groups {
+            let list = shields(list, &format!("group {name}"));
+            match RegionGroup::parse(&name) {
+                Some(group) => {
+                    groups.insert(group, list);
+                }
+                None => unknown_groups.push(format!("{name:?} is not a region group")),
+            }
+        }
+        let default = shields(raw.default, "default");
+        let unversioned = match raw.unversioned {
+            Some(list) => shields(list, "unversioned"),
+            None => default.clone(),
+        };
+        let mut rules = Vec::new();
+        let mut rule_problems = Vec::new();
+        for rule in raw.rules {
+            let whose = format!("rule {}", rule.name);
+            let candidates = shields(rule.shields, &whose);
+            let versions = match rule.versions.as_deref().map(VersionRange::parse) {
+                Some(Err(e)) => {
+                    rule_problems.push(format!("{whose}: {e}"));
+                    None
+                }
+                Some(Ok(range)) => Some(range),
+                None => None,
+            };
+            let rule_groups = rule.groups.map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| {
+                        let group = RegionGroup::parse(n);
+                        if group.is_none() {
+                            rule_problems.push(format!("{whose}: {n:?} is not a region group"));
+                        }
+                        group
+                    })
+                    .collect::<Vec<_>>()
+            });
+            if rule.versions.is_none() && rule_groups.is_none() {
+                rule_problems.push(format!("{whose}: needs versions, groups or both"));
+            }
+            rules.push(Rule {
+                name: rule.name,
+                versions,
+                groups: rule_groups,
+                shields: candidates,
+            });
+        }
+        problems.extend(unknown_groups);
+        problems.extend(rule_problems);
+        if problems.is_empty() {
+            Ok(Plan {
+                granularity: raw.granularity,
+                groups,
+                rules,
+                unversioned,
+                default,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The built-in plan.
+    pub fn builtin() -> Plan {
+        Plan::parse(DEFAULT_PLAN).expect("the built-in plan is valid")
+    }
+
+    /// Chooses the shield candidates for one request, best first.
+    ///
+    /// Precedence, first match wins:
+    /// 1. markers, CI builds (versions with build metadata) and unversioned
+    ///    paths take `unversioned`;
+    /// 2. the first rule constraining both versions and groups that matches;
+    /// 3. the first version-only rule that matches;
+    /// 4. the first group-only rule that matches;
+    /// 5. the group's own candidates;
+    /// 6. `default`.
+    ///
+    /// Within the candidates, rendezvous hashing on the release key orders
+    /// them; the shell tries them in that order.
+    pub fn choose(
+        &self,
+        classification: &Classification,
+        path: &str,
+        group: RegionGroup,
+    ) -> ShieldChoice {
+        let version = classification.version.as_ref();
+        let release = match version {
+            Some(v) if classification.class == Class::Immutable && v.build.is_none() => Some(v),
+            _ => None,
+        };
+        let Some(version) = release else {
+            return ShieldChoice::ordered(&self.unversioned, path, "unversioned".into(), group);
+        };
+        let key = match self.granularity {
+            Granularity::Major => format!("{}", version.major),
+            Granularity::Minor => format!("{}.{}", version.major, version.minor),
+            Granularity::Patch => format!("{}.{}.{}", version.major, version.minor, version.patch),
+        };
+        let version_matches = |r: &Rule| {
+            r.versions
+                .as_ref()
+                .is_none_or(|range| range.contains(version))
+        };
+        let group_matches = |r: &Rule| {
+            r.groups
+                .as_ref()
+                .is_none_or(|groups| groups.contains(&group))
+        };
+        let tiers: [fn(&Rule) -> bool; 3] = [
+            |r| r.versions.is_some() && r.groups.is_some(),
+            |r| r.versions.is_some() && r.groups.is_none(),
+            |r| r.versions.is_none() && r.groups.is_some(),
+        ];
+        for tier in tiers {
+            if let Some(rule) = self
+                .rules
+                .iter()
+                .find(|r| tier(r) && version_matches(r) && group_matches(r))
+            {
+                return ShieldChoice::ordered(
+                    &rule.shields,
+                    &key,
+                    format!("rule:{}", rule.name),
+                    group,
+                );
+            }
+        }
+        match self.groups.get(&group) {
+            Some(candidates) => {
+                ShieldChoice::ordered(candidates, &key, format!("group:{}", group.as_str()), group)
+            }
+            None => ShieldChoice::ordered(&self.default, &key, "default".into(), group),
+        }
+    }
+}
+
+/// The outcome of the plan for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShieldChoice {
+    /// Shield codes to try in order; empty means straight to the origin.
+    pub candidates: Vec<String>,
+    /// What chose them: `rule:<name>`, `group:<group>`, `unversioned` or
+    /// `default`.
+    pub rule: String,
+    pub group: RegionGroup,
+}
+
+impl ShieldChoice {
+    fn ordered(candidates: &[String], key: &str, rule: String, group: RegionGroup) -> ShieldChoice {
+        let mut scored: Vec<(u64, &String)> =
+            candidates.iter().map(|c| (score(c, key), c)).collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let mut ordered: Vec<String> = Vec::with_capacity(scored.len());
+        for (_, code) in scored {
+            if !ordered.contains(code) {
+                ordered.push(code.clone());
+            }
+        }
+        ShieldChoice {
+            candidates: ordered,
+            rule,
+            group,
+        }
+    }
+}
+
+/// Rendezvous score of a shield for a key: FNV-1a over both, then a
+/// 64-bit finalizer so that similar names spread well.
+fn score(shield: &str, key: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in shield.bytes().chain([0]).chain(key.bytes()) {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
+
+/// Whether a code names a shield POP in the data.
+pub fn is_shield(code: &str) -> bool {
+    SHIELDS.binary_search_by(|(c, ..)| (*c).cmp(code)).is_ok()
+}
+
+/// Latitude and longitude of a shield POP.
+pub fn coordinates(code: &str) -> Option<(f64, f64)> {
+    let i = SHIELDS.binary_search_by(|(c, ..)| (*c).cmp(code)).ok()?;
+    Some((SHIELDS[i].2, SHIELDS[i].3))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+//! The plan: parsing, precedence (one test per rule), affinity.
+
+use super::*;
+use crate::classify::classify;
+use crate::locality::RegionGroup::{self, *};
+
+const PLAN: &str = r#"{
+  "granularity": "minor",
+  "groups": {
+    "na-east": ["iad-va-us", "lga-ny-us", "bos-ma-us"],
+    "europe-west": ["london_city-uk", "cdg-par-fr"],
+    "europe-central": ["frankfurt-de", "vie-vienna-at"]
+  },
+  "rules": [
+    {"name": "old-europe", "versions": "<1.28", "groups": ["europe-west", "europe-central"], "shields": ["frankfurt-de"]},
+    {"name": "old", "versions": "<1.28", "shields": ["chi-il-us"]},
+    {"name": "asia", "groups": ["asia-north"], "shields": ["tyo-tokyo-jp", "hnd-tokyo-jp"]},
+    {"name": "direct-1.29", "versions": "1.29", "shields": []}
+  ],
+  "unversioned": ["chi-il-us"],
+  "default": ["iad-va-us"]
+}"#;
+
+fn plan() -> Plan {
+    Plan::parse(PLAN).unwrap()
+}
+
+fn choose(path: &str, group: RegionGroup) -> ShieldChoice {
+    plan().choose(&classify(path), path, group)
+}
+
+/// Rule 1: markers, CI builds and unversioned paths take `unversioned`,
+/// even where a rule or group would match.
+#[test]
+fn precedence_1_markers_ci_builds_and_unversioned_paths_take_unversioned() {
+    for path in [
+        "/release/stable.txt",
+        "/ci/v1.27.0-alpha.1.5+abc123/bin/linux/amd64/kubelet",
+        "/network-plugins/cni-plugins-amd64-v0.6.0.tgz",
+    ] {
+        let c = choose(path, EuropeWest);
+        assert_eq!(c.rule, "unversioned", "{path}");
+        assert_eq!(c.candidates, ["chi-il-us"], "{path}");
+    }
+}
+
+/// Rule 2: a rule constraining versions and groups beats a version-only
+/// rule that also matches, wherever it stands in the list.
+#[test]
+fn precedence_2_version_and_group_rule_beats_version_only_rule() {
+    let text = PLAN.replace(
+        r#"{"name": "old-europe""#,
+        r#"{"name": "x", "groups": ["africa"], "shields": []},{"name": "old-europe""#,
+    );
+    let plan = Plan::parse(&text).unwrap();
+    let c = plan.choose(
+        &classify("/release/v1.27.3/bin/linux/amd64/kubectl"),
+        "",
+        EuropeCentral,
+    );
+    assert_eq!(c.rule, "rule:old-europe");
+    assert_eq!(c.candidates, ["frankfurt-de"]);
+}
+
+/// Rule 3: a version-only rule beats a group-only rule and the group's
+/// own candidates.
+#[test]
+fn precedence_3_version_rule_beats_group_rule_and_group_candidates() {
+    let c = choose("/release/v1.27.3/bin/linux/amd64/kubectl", AsiaNorth);
+    assert_eq!(c.rule, "rule:old");
+    let c = choose("/release/v1.27.3/bin/linux/amd64/kubectl", NaEast);
+    assert_eq!(
+        (c.rule.as_str(), c.candidates.as_slice()),
+        ("rule:old", ["chi-il-us".to_owned()].as_slice())
+    );
+}
+
+/// Rule 4: a group-only rule beats the group's own candidates.
+#[test]
+fn precedence_4_group_rule_beats_group_candidates() {
+    let c = choose("/release/v1.31.0/bin/linux/amd64/kubectl", AsiaNorth);
+    assert_eq!(c.rule, "rule:asia");
+    assert_eq!(c.candidates.len(), 2);
+}
+
+/// Rule 5: without a matching rule, the group's candidates.
+#[test]
+fn precedence_5_group_candidates() {
+    let c = choose("/release/v1.31.0/bin/linux/amd64/kubectl", NaEast);
+    assert_eq!(c.rule, "group:na-east");
+    let mut sorted = c.candidates.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["bos-ma-us", "iad-va-us", "lga-ny-us"]);
+}
+
+/// Rule 6: a group without candidates uses `default`.
+#[test]
+fn precedence_6_default() {
+    let c = choose("/release/v1.31.0/bin/linux/amd64/kubectl", Oceania);
+    assert_eq!(
+        (c.rule.as_str(), c.candidates.as_slice()),
+        ("default", ["iad-va-us".to_owned()].as_slice())
+    );
+}
+
+#[test]
+fn an_empty_shield_list_means_straight_to_the_origin() {
+    let c = choose("/release/v1.29.8/bin/linux/amd64/kubectl", NaEast);
+    assert_eq!(c.rule, "rule:direct-1.29");
+    assert!(c.candidates.is_empty());
+}
+
+#[test]
+fn a_release_line_settles_on_one_shield_per_group() {
+    let first = choose("/release/v1.31.0/bin/linux/amd64/kubectl", NaEast).candidates;
+    for path in [
+        "/release/v1.31.0/bin/linux/arm64/kubectl",
+        "/release/v1.31.4/kubernetes-server-linux-amd64.tar.gz",
+        "/v1.31.2/bin/darwin/arm64/kubectl",
+    ] {
+        assert_eq!(choose(path, NaEast).candidates, first, "{path}");
+    }
+}
+
+#[test]
+fn the_choice_is_deterministic() {
+    let a: Vec<ShieldChoice> = (0..50)
+        .map(|m| choose(&format!("/release/v1.{m}.0/kubernetes.tar.gz"), NaEast))
+        .collect();
+    let b: Vec<ShieldChoice> = (0..50)
+        .map(|m| choose(&format!("/release/v1.{m}.0/kubernetes.tar.gz"), NaEast))
+        .collect();
+    assert_eq!(a, b);
+}
+
+/// Adding a POP to five moves about a sixth of the releases, all of them to
+/// the new POP; removing it moves them back and nothing else.
+#[test]
+fn adding_a_pop_moves_only_its_share() {
+    let five: Vec<String> = [
+        "iad-va-us",
+        "lga-ny-us",
+        "bos-ma-us",
+        "chi-il-us",
+        "yyz-on-ca",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut six = five.clone();
+    six.push("miami-fl-us".into());
+    let keys: Vec<String> = (0..3000)
+        .map(|i| format!("{}.{}", i / 100, i % 100))
+        .collect();
+    let mut moved = 0;
+    for key in &keys {
+        let before = &ShieldChoice::ordered(&five, key, String::new(), NaEast).candidates[0];
+        let after = &ShieldChoice::ordered(&six, key, String::new(), NaEast).candidates[0];
+        if before != after {
+            assert_eq!(after, "miami-fl-us", "{key} moved between old POPs");
+            moved += 1;
+        }
+    }
+    let share = moved as f64 / keys.len() as f64;
+    assert!(
+        (0.13..0.21).contains(&share),
+        "moved {share:.3}, expected about 1/6"
+    );
+}
+
+#[test]
+fn releases_spread_over_the_candidates() {
+    let four: Vec<String> = ["iad-va-us", "lga-ny-us", "bos-ma-us", "chi-il-us"]
+        .map(String::from)
+        .to_vec();
+    let mut counts = std::collections::HashMap::new();
+    for i in 0..2000 {
+        let key = format!("1.{i}");
+        *counts
+            .entry(ShieldChoice::ordered(&four, &key, String::new(), NaEast).candidates[0].clone())
+            .or_insert(0) += 1;
+    }
+    for (pop, n) in counts {
+        assert!((380..620).contains(&n), "{pop} got {n} of 2000");
+    }
+}
+
+#[test]
+fn every_bad_plan_gets_a_clear_message() {
+    let table = [
+        ("not json", "not a plan"),
+        (
+            r#"{"groups": {"mars": ["iad-va-us"]}}"#,
+            "\"mars\" is not a region group",
+        ),
+        (
+            r#"{"groups": {"na-east": ["XYZ"]}}"#,
+            "group na-east: \"XYZ\" is not a known shield POP code",
+        ),
+        (
+            r#"{"rules": [{"name": "r", "versions": ">=1.x", "shields": []}]}"#,
+            "rule r: version range",
+        ),
+        (
+            r#"{"rules": [{"name": "r", "groups": ["pluto"], "shields": []}]}"#,
+            "rule r: \"pluto\" is not a region group",
+        ),
+        (
+            r#"{"rules": [{"name": "r", "shields": ["iad-va-us"]}]}"#,
+            "rule r: needs versions, groups or both",
+        ),
+        (
+            r#"{"rules": [{"name": "r", "versions": "<2"}]}"#,
+            "missing field `shields`",
+        ),
+        (r#"{"granularity": "week"}"#, "unknown variant"),
+        (r#"{"shields": []}"#, "unknown field"),
+        (
+            r#"{"default": ["iad"]}"#,
+            "default: \"iad\" is not a known shield POP code",
+        ),
+    ];
+    for (text, message) in table {
+        let problems = Plan::parse(text).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains(message)),
+            "{text}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let problems = Plan::parse(
+        r#"{"groups": {"mars": ["XYZ"]}, "default": ["nope"], "rules": [{"name": "r", "versions": "~1", "shields": []}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(problems.len(), 4, "{problems:?}");
+}
+
+#[test]
+fn the_builtin_plan_is_one_static_shield() {
+    let plan = Plan::builtin();
+    for path in [
+        "/release/stable.txt",
+        "/release/v1.31.0/bin/linux/amd64/kubectl",
+    ] {
+        for group in RegionGroup::ALL {
+            assert_eq!(
+                plan.choose(&classify(path), path, group).candidates,
+                ["chi-il-us"]
+            );
+        }
+    }
+}
+
+#[test]
+fn shield_codes_are_sorted_and_match_the_pop_data() {
+    assert!(
+        SHIELDS.windows(2).all(|w| w[0].0 < w[1].0),
+        "sorted for binary search"
+    );
+    assert_eq!(coordinates("chi-il-us").map(|c| c.0.round()), Some(42.0));
+    let Ok(text) = std::fs::read_to_string("../shared/data/fastly-pops.json") else {
+        return;
+    };
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut codes: Vec<&str> = data["pops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["shield"].as_str())
+        .collect();
+    codes.sort_unstable();
+    let ours: Vec<&str> = SHIELDS.iter().map(|s| s.0).collect();
+    assert_eq!(
+        ours, codes,
+        "src/shield/pops.rs is out of date with fastly-pops.json"
+    );
+}

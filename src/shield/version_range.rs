@@ -1,0 +1,139 @@
+//! Release version ranges in shield plan rules: `<1.28`, `>=1.31`,
+//! `>=1.28, <1.31`, `1.31` (every 1.31.x), `=1.30.4` or `1.30.4` (exact).
+
+use std::fmt;
+
+use crate::version::Version;
+
+/// One comparison against a version prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Equal on the parts given: `1.31` matches every 1.31.x.
+    Eq,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Comparator {
+    op: Op,
+    /// Missing parts are 0 for ordering; for `Eq` only the given parts count.
+    parts: [u64; 3],
+    given: usize,
+}
+
+/// All comparators must hold. Pre-releases and builds compare by their
+/// numbers alone: `v1.32.0-rc.1` is in `>=1.32`, which is where its
+/// traffic belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRange {
+    text: String,
+    comparators: Vec<Comparator>,
+}
+
+impl VersionRange {
+    pub fn parse(text: &str) -> Result<VersionRange, String> {
+        let comparators = text
+            .split(',')
+            .map(|c| parse_comparator(c.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("version range {text:?}: {e}"))?;
+        Ok(VersionRange {
+            text: text.to_owned(),
+            comparators,
+        })
+    }
+
+    pub fn contains(&self, version: &Version) -> bool {
+        let v = [version.major, version.minor, version.patch];
+        self.comparators.iter().all(|c| match c.op {
+            Op::Lt => v < c.parts,
+            Op::Le => v <= c.parts,
+            Op::Gt => v > c.parts,
+            Op::Ge => v >= c.parts,
+            Op::Eq => v[..c.given] == c.parts[..c.given],
+        })
+    }
+}
+
+impl fmt::Display for VersionRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn parse_comparator(text: &str) -> Result<Comparator, String> {
+    let (op, rest) = [
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+        ("=", Op::Eq),
+    ]
+    .iter()
+    .find_map(|(prefix, op)| text.strip_prefix(prefix).map(|rest| (*op, rest)))
+    .unwrap_or((Op::Eq, text));
+    let rest = rest.trim();
+    let rest = rest.strip_prefix('v').unwrap_or(rest);
+    if rest.is_empty() {
+        return Err("empty comparator".into());
+    }
+    let mut parts = [0u64; 3];
+    let mut given = 0;
+    for piece in rest.split('.') {
+        if given == 3 {
+            return Err(format!("{text:?} has more than three numbers"));
+        }
+        if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{text:?} is not a version such as 1.31 or 1.31.2"));
+        }
+        parts[given] = piece
+            .parse()
+            .map_err(|_| format!("{text:?} is too large"))?;
+        given += 1;
+    }
+    Ok(Comparator { op, parts, given })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn ranges_contain_what_they_say() {
+        let table = [
+            ("<1.28", "v1.27.9", true),
+            ("<1.28", "v1.28.0", false),
+            (">=1.31", "v1.31.0", true),
+            (">=1.31", "v1.30.99", false),
+            (">=1.28, <1.31", "v1.29.8", true),
+            (">=1.28, <1.31", "v1.31.0", false),
+            ("1.31", "v1.31.7", true),
+            ("1.31", "v1.32.0", false),
+            ("=1.30.4", "v1.30.4", true),
+            ("1.30.4", "v1.30.5", false),
+            ("v1.30.4", "v1.30.4", true),
+            (">=1.32", "v1.32.0-rc.1", true),
+            ("<=1.29.8", "v1.29.8", true),
+            (">1.29.8", "v1.29.8", false),
+            (">=1", "v1234.5678.9012-rc.3456", true),
+        ];
+        for (range, version, expected) in table {
+            let r = VersionRange::parse(range).unwrap();
+            assert_eq!(r.contains(&v(version)), expected, "{range} {version}");
+        }
+    }
+
+    #[test]
+    fn bad_ranges_say_why() {
+        for bad in ["", "<", ">=1.x", "1.2.3.4", "~1.2", "<1..2", ">=1.28,"] {
+            assert!(VersionRange::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
