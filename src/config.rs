@@ -157,6 +157,12 @@ pub const KEYS: &[Key] = &[
         effect: "Client IP in log lines: in full, truncated to /24 (IPv4) or /48 (IPv6), HMAC-SHA256 with the salt `log_ip_salt` from the Secret Store `dl_edge_secrets` (truncated if the salt is missing), or left out.",
     },
     Key {
+        name: "log_at_shield",
+        kind: "`true` or `false`",
+        default: "true",
+        effect: "Whether a shield writes a line (marked `role: shield`) for the requests edges send it; the edge always writes the client's line.",
+    },
+    Key {
         name: "shield_plan",
         kind: "JSON shield plan (docs/shielding.md)",
         default: r#"{"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#,
@@ -220,6 +226,7 @@ pub struct LogSettings {
     pub service_endpoint: String,
     pub warning_sample_rate: f64,
     pub client_ip: IpMode,
+    pub at_shield: bool,
 }
 
 /// A bad config value that was replaced by its default.
@@ -281,6 +288,7 @@ impl Config {
                 }),
                 warning_sample_rate: reader.read("warning_sample_rate", parse_rate),
                 client_ip: reader.read("log_client_ip", IpMode::parse),
+                at_shield: reader.read("log_at_shield", parse_bool),
             },
             shield_plan: reader.read("shield_plan", |v| Plan::parse(v).map_err(|p| p.join("; "))),
         };
@@ -441,6 +449,14 @@ fn parse_int(value: &str, min: usize, max: usize) -> Result<usize, String> {
         return Err(format!("must be between {min} and {max}"));
     }
     Ok(n)
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
 }
 
 fn parse_rate(value: &str) -> Result<f64, String> {

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use crate::client_tool;
 use crate::decision::{Decision, Reply};
+use crate::locality::Locality;
 use crate::privacy::{self, IpMode};
 
 /// The schema version written in every record.
@@ -116,6 +117,12 @@ pub struct ClientFields {
     pub cloud: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud_region: Option<String>,
+    /// The region group the shield plan used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<&'static str>,
+    /// How the client was placed: `aws`, `gcp`, `azure-asn`, `geo`, `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality_source: Option<&'static str>,
     pub tool: &'static str,
 }
 
@@ -226,6 +233,8 @@ impl LogRecord {
                 city: geo.map(|g| g.city.clone()),
                 cloud: None,
                 cloud_region: None,
+                group: None,
+                locality_source: None,
                 tool: client_tool::classify(meta.user_agent),
             },
             artifact: ArtifactFields::default(),
@@ -282,6 +291,22 @@ impl LogRecord {
                 self.routing.object = Some(fetch.target.object.clone());
             }
         }
+    }
+
+    /// Records where the client is.
+    pub fn located(&mut self, locality: &Locality) {
+        self.client.cloud = locality.cloud.map(str::to_owned);
+        self.client.cloud_region = locality.cloud_region.clone();
+        self.client.group = Some(locality.group.as_str());
+        self.client.locality_source = Some(locality.source);
+    }
+
+    /// Records the shield hop: this instance's role, the shield chosen and
+    /// the plan rule that chose it.
+    pub fn shielded(&mut self, role: &'static str, shield: Option<String>, rule: Option<String>) {
+        self.routing.role = role;
+        self.routing.shield = shield;
+        self.routing.shield_rule = rule;
     }
 
     /// Records the response status, its length and the edge TTL chosen.

@@ -5,6 +5,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use dl_edge::conditional::Conditions;
 use dl_edge::decision::RequestView;
+use dl_edge::locality::{self, Locality};
 use dl_edge::log_record::{Geo, RequestMeta};
 use fastly::handle::{client_request_and_body, RequestHandle};
 use fastly::Request;
@@ -17,6 +18,9 @@ pub struct ClientRequest {
     id: String,
     protocol: String,
     client_ip: Option<IpAddr>,
+    geo: Option<Geo>,
+    /// The `dl-edge-shield` header, if an edge (or a client) sent one.
+    pub shield_header: Option<String>,
     user_agent: Option<String>,
     referer: Option<String>,
     method: String,
@@ -56,6 +60,8 @@ impl ClientRequest {
             id,
             protocol,
             client_ip,
+            geo: client_ip.and_then(geo),
+            shield_header: header(super::shielding::SHIELD_HEADER),
             user_agent: header("user-agent"),
             referer: header("referer"),
             method: request.get_method_str().to_owned(),
@@ -93,9 +99,14 @@ impl ClientRequest {
             referer: self.referer.as_deref(),
             range: self.range.as_deref(),
             client_ip: self.client_ip,
-            geo: self.client_ip.and_then(geo),
+            geo: self.geo.clone(),
             start_unix_nanos: self.start_unix_nanos,
         }
+    }
+
+    /// Where the client is: cloud region, Azure ASN, or geo.
+    pub fn locality(&self) -> Locality {
+        locality::locate(self.client_ip, self.geo.as_ref())
     }
 
     pub fn conditions(&self) -> Conditions<'_> {

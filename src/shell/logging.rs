@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use dl_edge::config::{Config, ConfigWarning, LogSettings};
+use dl_edge::locality::Locality;
 use dl_edge::log_endpoint::{lines, sampled, ServiceLogLine};
 use dl_edge::log_record::{rfc3339_millis, LogRecord, ServiceFields};
 use dl_edge::privacy::IpMode;
@@ -11,6 +12,7 @@ use fastly::log::Endpoint;
 
 use super::client::ClientRequest;
 use super::delivery::Delivered;
+use super::shielding::Placement;
 
 /// The Secret Store holding the salt for hashed client IPs.
 const SECRET_STORE: &str = "dl_edge_secrets";
@@ -61,6 +63,28 @@ impl RequestLog {
         log
     }
 
+    /// Records locality and the shield hop, and reports the hop's problems.
+    pub fn located(&mut self, locality: &Locality, placement: &Placement) {
+        self.record.located(locality);
+        self.record.shielded(
+            placement.role,
+            placement.shield.clone(),
+            placement.rule.clone(),
+        );
+        // Every request meets the same shield problems while they last, so
+        // like config warnings they are repeated for a sample only.
+        if sampled(&self.record.request.id, self.settings.warning_sample_rate) {
+            for warning in &placement.warnings {
+                self.warn("shield", warning);
+            }
+        }
+    }
+
+    /// A warning on the service log.
+    pub fn warn(&self, kind: &'static str, message: &str) {
+        self.service("warn", kind, message);
+    }
+
     pub fn origin_failed(&mut self, reason: &str) {
         self.record.origin_failed(reason);
         self.service("error", "origin", reason);
@@ -72,6 +96,9 @@ impl RequestLog {
         let elapsed = client.started.elapsed().as_nanos() as u64;
         self.record
             .finished(delivered.bytes, elapsed, delivered.error.as_deref());
+        if self.record.routing.role == "shield" && !self.settings.at_shield {
+            return;
+        }
         let mut written = 0;
         for (name, line) in lines(&self.settings.endpoints, &self.record) {
             match Endpoint::try_from_name(name) {

@@ -6,6 +6,7 @@ mod config_store;
 mod delivery;
 mod logging;
 mod origin;
+mod shielding;
 
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, Reply};
@@ -25,7 +26,21 @@ pub fn handle_client_request() {
     let (response, ttl) = match &decision {
         Decision::Reply(reply) => (reply_at_edge(*reply), None),
         Decision::Fetch(fetch) => {
-            let outcome = origin::fetch(&client, fetch, &config);
+            let locality = client.locality();
+            let choice = config.shield_plan.choose(
+                &fetch.classification,
+                &fetch.target.path,
+                locality.group,
+            );
+            let placement = shielding::place(client.shield_header.as_deref(), &choice);
+            log.located(&locality, &placement);
+            let outcome = origin::fetch(&client, fetch, &config, &placement.hop);
+            if outcome.shield_unreachable {
+                log.warn(
+                    "shield",
+                    "the shield could not be reached; fetched from the origin",
+                );
+            }
             if let Some(error) = &outcome.origin_error {
                 log.origin_failed(error);
             }

@@ -1,5 +1,6 @@
-//! Fetches the object from GCS and streams it to the client with the
-//! core's cache policy and header rules applied.
+//! Fetches the object, from GCS or through a shield POP, and turns the
+//! answer into the client's response with the core's cache policy and
+//! header rules applied.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,9 +14,10 @@ use dl_edge::range::RangeRequest;
 use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE};
 use fastly::http::request::{SendError, SendErrorCause};
 use fastly::http::{Method, StatusCode};
-use fastly::{Request, Response};
+use fastly::{Backend, Request, Response};
 
 use super::client::ClientRequest;
+use super::shielding::{Hop, SHIELD_HEADER};
 
 /// The response for a fetch decision, ready to send, and what the log
 /// needs to know about how it was made.
@@ -27,11 +29,64 @@ pub struct Outcome {
     pub origin_error: Option<String>,
     /// `hit`, `miss`, or `pass` (sent without the cache, as under Viceroy).
     pub cache_state: Option<&'static str>,
+    /// The shield could not be reached and the origin served instead.
+    pub shield_unreachable: bool,
 }
 
-/// Fetches the object for a fetch decision.
-pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome {
-    match send(origin_request(fetch), fetch, &config.cache) {
+/// Fetches the object for a fetch decision, through the shield if `hop`
+/// names one; a shield that cannot be reached sends this request straight
+/// to the origin.
+pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) -> Outcome {
+    let sent = match hop {
+        Hop::Shield {
+            backend, header, ..
+        } => match send(shield_request(fetch, header), backend, fetch, &config.cache) {
+            Err(e) if unreachable(&e) => {
+                let mut outcome = fetch_from_origin(client, fetch, config);
+                outcome.shield_unreachable = true;
+                return outcome;
+            }
+            sent => sent,
+        },
+        Hop::Origin => return fetch_from_origin(client, fetch, config),
+    };
+    finish(sent, client, fetch, config)
+}
+
+fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome {
+    let Ok(backend) = Backend::from_name(&fetch.origin.backend) else {
+        return failed(format!(
+            "no backend named {:?} (origin_backend)",
+            fetch.origin.backend
+        ));
+    };
+    let sent = send(origin_request(fetch), &backend, fetch, &config.cache);
+    finish(sent, client, fetch, config)
+}
+
+/// Whether the send failed before any answer: the shield is down or
+/// unreachable, as opposed to answering badly.
+fn unreachable(error: &SendError) -> bool {
+    !matches!(error.root_cause(), SendErrorCause::HttpCacheApiUnsupported)
+}
+
+fn failed(reason: String) -> Outcome {
+    Outcome {
+        response: origin_unavailable(),
+        ttl: None,
+        origin_error: Some(reason),
+        cache_state: None,
+        shield_unreachable: false,
+    }
+}
+
+fn finish(
+    sent: Result<(Response, &'static str), SendError>,
+    client: &ClientRequest,
+    fetch: &Fetch,
+    config: &Config,
+) -> Outcome {
+    match sent {
         Ok((origin, cache_state)) => {
             let status = origin.get_status().as_u16();
             let policy = cache::policy(fetch.classification.class, status, &config.cache);
@@ -44,15 +99,30 @@ pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome 
                 ttl,
                 origin_error: None,
                 cache_state: Some(cache_state),
+                shield_unreachable: false,
             }
         }
-        Err(error) => Outcome {
-            response: origin_unavailable(),
-            ttl: None,
-            origin_error: Some(format!("origin unavailable: {:?}", error.root_cause())),
-            cache_state: None,
-        },
+        Err(error) => failed(format!("origin unavailable: {:?}", error.root_cause())),
     }
+}
+
+/// The request a shield gets: the client's request as the edge decided
+/// it (public path, host, range), and the token that makes the shield
+/// fetch from the origin instead of choosing a shield again.
+fn shield_request(fetch: &Fetch, header: &str) -> Request {
+    let method = if fetch.head {
+        Method::HEAD
+    } else {
+        Method::GET
+    };
+    let path = dl_edge::route::encode_object(&fetch.public.path);
+    let mut request = Request::new(method, format!("https://{}{}", fetch.host, path));
+    request.set_header("host", &fetch.host);
+    request.set_header(SHIELD_HEADER, header);
+    if let RangeRequest::Single(range) = &fetch.range {
+        request.set_header("range", range);
+    }
+    request
 }
 
 /// The GCS request: only what the origin needs, built fresh, so nothing of
@@ -82,6 +152,7 @@ fn origin_request(fetch: &Fetch) -> Request {
 /// it ran tells a cache hit from a miss: the cache state the log reports.
 fn send(
     request: Request,
+    backend: &Backend,
     fetch: &Fetch,
     settings: &CacheSettings,
 ) -> Result<(Response, &'static str), SendError> {
@@ -113,7 +184,6 @@ fn send(
         }
         Ok(())
     });
-    let backend = fetch.origin.backend.as_str();
     match hooked.send(backend) {
         Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
             plain.with_pass(true).send(backend).map(|r| (r, "pass"))

@@ -1,0 +1,125 @@
+//! Executing the shield choice: which hop a request takes, and whether this
+//! instance is itself the shield.
+//!
+//! The edge chooses (the client's IP and geo are only known there) and
+//! tells the shield in the `dl-edge-shield` header, `<shield code>;<token>`.
+//! The shield believes the header only with the token from the Secret Store,
+//! so a client cannot make a POP skip shielding or mark its own request as
+//! a shield hop; a header without the right token is ignored. A shield
+//! always goes to the origin, so no request is shielded twice.
+
+use dl_edge::shield::ShieldChoice;
+use fastly::shielding::Shield;
+use fastly::{Backend, SecretStore};
+
+/// The header an edge sends to its shield.
+pub const SHIELD_HEADER: &str = "dl-edge-shield";
+const SECRET_STORE: &str = "dl_edge_secrets";
+const TOKEN_KEY: &str = "shield_token";
+
+/// Where this request's fetch goes next.
+pub enum Hop {
+    Origin,
+    Shield { backend: Backend, header: String },
+}
+
+/// The hop, and what the log says about it.
+pub struct Placement {
+    pub hop: Hop,
+    /// `edge` or `shield`.
+    pub role: &'static str,
+    /// The shield chosen (or, at a shield, the one this is).
+    pub shield: Option<String>,
+    pub rule: Option<String>,
+    /// Problems for the service log.
+    pub warnings: Vec<String>,
+}
+
+/// Decides the hop from the incoming shield header (if any) and the plan's
+/// choice. Candidates unknown to the platform are skipped in order.
+pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
+    let token = token();
+    let mut warnings = Vec::new();
+    if let Some(value) = incoming {
+        match (value.split_once(';'), token.as_deref()) {
+            (Some((code, given)), Some(token)) if same(given, token) => {
+                return Placement {
+                    hop: Hop::Origin,
+                    role: "shield",
+                    shield: Some(code.to_owned()),
+                    rule: Some("edge-choice".to_owned()),
+                    warnings,
+                };
+            }
+            _ => warnings.push(format!(
+                "a {SHIELD_HEADER} header without a valid token was ignored"
+            )),
+        }
+    }
+    let mut placement = Placement {
+        hop: Hop::Origin,
+        role: "edge",
+        shield: None,
+        rule: Some(choice.rule.clone()),
+        warnings,
+    };
+    if choice.candidates.is_empty() {
+        return placement;
+    }
+    let Some(token) = token else {
+        placement.warnings.push(format!(
+            "no {TOKEN_KEY} in the {SECRET_STORE} secret store: shielding is off"
+        ));
+        return placement;
+    };
+    for code in &choice.candidates {
+        let shield = match Shield::new(code) {
+            Ok(shield) => shield,
+            Err(_) => {
+                placement.warnings.push(format!(
+                    "shield POP {code} is unknown here; trying the next candidate"
+                ));
+                continue;
+            }
+        };
+        placement.shield = Some(code.clone());
+        if shield.running_on() {
+            // This POP is the chosen shield: fetch from the origin here.
+            return placement;
+        }
+        match shield.encrypted_backend() {
+            Ok(backend) => {
+                placement.hop = Hop::Shield {
+                    backend,
+                    header: format!("{code};{token}"),
+                };
+                return placement;
+            }
+            Err(e) => placement
+                .warnings
+                .push(format!("no backend for shield {code} ({e:?})")),
+        }
+    }
+    placement.shield = None;
+    placement
+        .warnings
+        .push("no candidate shield was usable; fetching from the origin".to_owned());
+    placement
+}
+
+fn token() -> Option<String> {
+    let store = SecretStore::open(SECRET_STORE).ok()?;
+    let secret = store.try_get(TOKEN_KEY).ok()??;
+    String::from_utf8(secret.plaintext().to_vec())
+        .ok()
+        .filter(|t| !t.is_empty())
+}
+
+/// Compares without stopping at the first difference.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
