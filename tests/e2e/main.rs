@@ -14,6 +14,7 @@ mod layout;
 mod logging;
 mod protocol;
 mod proxy;
+mod shielding;
 mod stack;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -50,6 +51,19 @@ impl Ctx {
             &self.work,
             self.origin.port,
             config,
+        )
+    }
+
+    /// Starts another edge with these Config Store items, its `gcs` backend
+    /// at `origin_port`, and extra Viceroy settings.
+    pub fn edge_with_toml(&self, origin_port: u16, config: &str, extra_toml: &str) -> Edge {
+        Edge::start_with(
+            &self.tools,
+            &self.root,
+            &self.work,
+            origin_port,
+            config,
+            extra_toml,
         )
     }
 
@@ -127,6 +141,7 @@ fn main() {
         bad_input::CASES,
         config::CASES,
         logging::CASES,
+        shielding::CASES,
     ]
     .concat();
     let (mut passed, mut failed) = (0, 0);

@@ -144,6 +144,19 @@ impl Edge {
     /// Starts Viceroy with the given Config Store items (JSON object), its
     /// `gcs` backend at `origin_port` on loopback.
     pub fn start(tools: &Tools, root: &Path, work: &Path, origin_port: u16, config: &str) -> Edge {
+        Edge::start_with(tools, root, work, origin_port, config, "")
+    }
+
+    /// Like [`Edge::start`], with more Viceroy settings (shielding sites,
+    /// geolocation, secret stores) appended to the template.
+    pub fn start_with(
+        tools: &Tools,
+        root: &Path,
+        work: &Path,
+        origin_port: u16,
+        config: &str,
+        extra_toml: &str,
+    ) -> Edge {
         let n = EDGE_COUNT.fetch_add(1, Ordering::SeqCst);
         let config_path = work.join(format!("config-{n}.json"));
         fs::write(&config_path, config).expect("write config store file");
@@ -151,7 +164,8 @@ impl Edge {
             .expect("read scripts/lib/viceroy.toml.in");
         let toml = template
             .replace("@GCS_PORT@", &origin_port.to_string())
-            .replace("@CONFIG_JSON@", &config_path.display().to_string());
+            .replace("@CONFIG_JSON@", &config_path.display().to_string())
+            + extra_toml;
         let toml_path = work.join(format!("viceroy-{n}.toml"));
         fs::write(&toml_path, toml).expect("write viceroy config");
         let port = free_port();

@@ -1,0 +1,228 @@
+//! Edge and shield: two Viceroy instances of the same Wasm. Clients on
+//! different loopback addresses are placed in different region groups by
+//! Viceroy's geolocation table.
+
+use std::fmt::Write;
+
+use crate::http::curl;
+use crate::proxy::Proxy;
+use crate::stack::Edge;
+use crate::Ctx;
+
+pub const CASES: &[crate::Case] = &[(
+    "edges_reach_the_planned_shield_and_only_the_shield_fetches",
+    shielding,
+)];
+
+const TOKEN: &str = "e2e-shield-token";
+const RELEASE: &str = "/release/v1.31.0/bin/linux/amd64/kubectl";
+const PLAN: &str = r#"{"groups":{"na-east":["iad-va-us"],"europe-central":["frankfurt-de"]},"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#;
+
+fn secret_store() -> String {
+    format!("\n[local_server.secret_stores]\ndl_edge_secrets = [{{ key = \"shield_token\", data = \"{TOKEN}\" }}]\n")
+}
+
+/// Viceroy geolocation for two loopback clients: Virginia and Germany.
+fn geolocation() -> String {
+    let mut toml = String::from("\n[local_server.geolocation]\nformat = \"inline-toml\"\n");
+    for (ip, continent, country, country3, region, city, lat, lon) in [
+        (
+            "127.0.0.2",
+            "NA",
+            "US",
+            "USA",
+            "VA",
+            "Ashburn",
+            39.04,
+            -77.49,
+        ),
+        (
+            "127.0.0.3",
+            "EU",
+            "DE",
+            "DEU",
+            "HE",
+            "Frankfurt",
+            50.11,
+            8.68,
+        ),
+    ] {
+        let _ = write!(
+            toml,
+            "\n[local_server.geolocation.addresses.\"{ip}\"]\nas_name = \"Example ISP\"\nas_number = 64500\narea_code = 0\n\
+             city = \"{city}\"\nconn_speed = \"broadband\"\nconn_type = \"wired\"\ncontinent = \"{continent}\"\n\
+             country_code = \"{country}\"\ncountry_code3 = \"{country3}\"\ncountry_name = \"{country}\"\n\
+             latitude = {lat}\nlongitude = {lon}\nmetro_code = 0\npostal_code = \"0\"\nproxy_description = \"?\"\n\
+             proxy_type = \"?\"\nregion = \"{region}\"\nutc_offset = 0\n"
+        );
+    }
+    toml
+}
+
+fn sites(shield_port: u16) -> String {
+    let mut toml = String::from("\n[local_server.shielding_sites]\n");
+    for code in ["iad-va-us", "frankfurt-de"] {
+        let url = format!("http://127.0.0.1:{shield_port}");
+        let _ = writeln!(
+            toml,
+            "\"{code}\" = {{ unencrypted = \"{url}\", encrypted = \"{url}\" }}"
+        );
+    }
+    toml
+}
+
+fn get_from(
+    ctx: &Ctx,
+    edge: &Edge,
+    client_ip: &str,
+    path: &str,
+    extra: &[&str],
+) -> crate::http::Response {
+    let mut args = vec!["--interface", client_ip];
+    args.extend_from_slice(extra);
+    curl(&ctx.work, edge.port, &edge.url(path), &args)
+}
+
+fn origin_requests(proxy: &Proxy) -> Vec<String> {
+    proxy
+        .seen()
+        .into_iter()
+        .map(|h| h.line)
+        .filter(|l| l != "GET / HTTP/1.1")
+        .collect()
+}
+
+fn shielding(ctx: &Ctx) {
+    let kubectl = ctx.origin.object("kubernetes-release", &RELEASE[1..]);
+    let edge_config = format!(
+        r#"{{"shield_plan": {}, "warning_sample_rate": "1", "hosts": "dl.k8s.io"}}"#,
+        serde_json::to_string(PLAN).unwrap()
+    );
+    // The shield: both shield POPs are "this POP"; it reaches the emulator
+    // directly.
+    let shield = ctx.edge_with_toml(
+        ctx.origin.port,
+        r#"{"warning_sample_rate": "1"}"#,
+        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n\"frankfurt-de\" = \"Local\"\n"),
+    );
+    // The edge reaches the origin only through a recording proxy, to show
+    // that it never does when its shield answers.
+    let edge_origin = Proxy::start(ctx.origin.port);
+    let edge = ctx.edge_with_toml(
+        edge_origin.port,
+        &edge_config,
+        &(secret_store() + &geolocation() + &sites(shield.port)),
+    );
+
+    for (client, group, expected_shield) in [
+        ("127.0.0.2", "na-east", "iad-va-us"),
+        ("127.0.0.3", "europe-central", "frankfurt-de"),
+    ] {
+        let r = get_from(ctx, &edge, client, RELEASE, &[]);
+        assert_eq!(r.status, 200, "{client}");
+        assert_eq!(r.body, kubectl, "{client}: the bytes");
+        let line = edge
+            .wait_for_log_lines("splunk", 1)
+            .last()
+            .cloned()
+            .unwrap();
+        let e = &line["event"];
+        assert_eq!(e["routing"]["role"], "edge");
+        assert_eq!(e["routing"]["shield"], expected_shield, "{client}");
+        assert_eq!(e["routing"]["shield_rule"], format!("group:{group}"));
+        assert_eq!(e["client"]["group"], group);
+        assert_eq!(e["client"]["locality_source"], "geo");
+        let at_shield = shield.log_lines("splunk");
+        let last = at_shield.last().expect("the shield logged the hop");
+        assert_eq!(last["event"]["routing"]["role"], "shield");
+        assert_eq!(last["event"]["routing"]["shield"], expected_shield);
+    }
+    assert!(
+        origin_requests(&edge_origin).is_empty(),
+        "the edge went to the origin: {:?}",
+        origin_requests(&edge_origin)
+    );
+    let shield_fetches = ctx
+        .origin
+        .hits()
+        .iter()
+        .filter(|h| h.uri.ends_with("/v1.31.0/bin/linux/amd64/kubectl"))
+        .count();
+    assert!(shield_fetches >= 2, "the shield fetched from the emulator");
+
+    // A forged header to the edge is ignored: the edge still shields, and
+    // says so on the service log.
+    let before = shield.log_lines("splunk").len();
+    let r = get_from(
+        ctx,
+        &edge,
+        "127.0.0.2",
+        RELEASE,
+        &["-H", "dl-edge-shield: iad-va-us;guess"],
+    );
+    assert_eq!(r.status, 200);
+    let line = edge
+        .wait_for_log_lines("splunk", 3)
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(line["event"]["routing"]["role"], "edge");
+    assert_eq!(line["event"]["routing"]["shield"], "iad-va-us");
+    assert_eq!(
+        shield.wait_for_log_lines("splunk", before + 1).len(),
+        before + 1,
+        "it still went through the shield"
+    );
+    assert!(
+        edge.log_lines("dl_edge_service")
+            .iter()
+            .any(|w| w["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("without a valid token")),
+        "the forged header is reported"
+    );
+    // The same forgery sent straight to the shield does not make it a
+    // shield hop.
+    let r = curl(
+        &ctx.work,
+        shield.port,
+        &shield.url(RELEASE),
+        &["-H", "dl-edge-shield: iad-va-us;guess"],
+    );
+    assert_eq!(r.status, 200);
+    let last = shield
+        .wait_for_log_lines("splunk", before + 2)
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(last["event"]["routing"]["role"], "edge");
+
+    // A shield that is down: the client still gets its bytes, from the origin.
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let lonely_origin = Proxy::start(ctx.origin.port);
+    let lonely = ctx.edge_with_toml(
+        lonely_origin.port,
+        &edge_config,
+        &(secret_store() + &geolocation() + &sites(dead_port)),
+    );
+    let r = get_from(ctx, &lonely, "127.0.0.2", RELEASE, &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, kubectl);
+    assert_eq!(
+        origin_requests(&lonely_origin).len(),
+        1,
+        "fetched from the origin itself"
+    );
+    assert!(
+        lonely
+            .wait_for_log_lines("dl_edge_service", 1)
+            .iter()
+            .any(|w| w["kind"] == "shield"),
+        "the unreachable shield is reported"
+    );
+}
