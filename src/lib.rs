@@ -17,6 +17,7 @@ pub mod locality;
 pub mod log_endpoint;
 pub mod log_record;
 pub mod path;
+pub mod planner;
 pub mod privacy;
 pub mod range;
 pub mod rejection;

@@ -4,18 +4,27 @@
 //! dl-edge-ops report FILE...        tables of a file of log lines (- for stdin)
 //! dl-edge-ops plan check FILE       validate a shield plan, print every problem
 //! dl-edge-ops plan export FILE      print the Config Store command for the plan
+//! dl-edge-ops plan simulate PLAN TRAFFIC [STATIC_SHIELD]
+//!                                   replay traffic: no shielding, one shield, the plan
+//! dl-edge-ops traffic N [SEED]      synthetic traffic lines for simulate
 //! ```
 
 use std::io::Read;
 use std::process::ExitCode;
 
+use dl_edge::config::Config;
+use dl_edge::planner;
 use dl_edge::report::Report;
-use dl_edge::shield::Plan;
+use dl_edge::shield::{self, Plan};
 
 const USAGE: &str = "usage:
   dl-edge-ops report FILE...        tables of a file of log lines (- reads standard input)
   dl-edge-ops plan check FILE       validate a shield plan and print every problem
-  dl-edge-ops plan export FILE      print the Config Store entry for a valid plan";
+  dl-edge-ops plan export FILE      print the Config Store entry for a valid plan
+  dl-edge-ops plan simulate PLAN TRAFFIC [STATIC_SHIELD]
+                                    replay JSONL traffic or log lines under no shielding,
+                                    one static shield (default chi-il-us) and the plan
+  dl-edge-ops traffic N [SEED]      print N synthetic traffic lines (JSONL)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +33,10 @@ fn main() -> ExitCode {
         ["report", files @ ..] if !files.is_empty() => report(files),
         ["plan", "check", file] => plan_check(file),
         ["plan", "export", file] => plan_export(file),
+        ["plan", "simulate", plan, traffic] => plan_simulate(plan, traffic, "chi-il-us"),
+        ["plan", "simulate", plan, traffic, shield] => plan_simulate(plan, traffic, shield),
+        ["traffic", n] => traffic(n, "1"),
+        ["traffic", n, seed] => traffic(n, seed),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -104,4 +117,35 @@ fn plan_export(file: &str) -> ExitCode {
         }
         Err(code) => code,
     }
+}
+
+fn plan_simulate(plan_file: &str, traffic_file: &str, static_shield: &str) -> ExitCode {
+    let plan = match load_plan(plan_file) {
+        Ok((_, plan)) => plan,
+        Err(code) => return code,
+    };
+    if !shield::is_shield(static_shield) {
+        eprintln!("dl-edge-ops: {static_shield:?} is not a known shield POP code");
+        return ExitCode::from(2);
+    }
+    let text = match read(traffic_file) {
+        Ok(text) => text,
+        Err(code) => return code,
+    };
+    let traffic: Vec<planner::TrafficRequest> =
+        text.lines().filter_map(planner::parse_line).collect();
+    let simulation = planner::simulate(&traffic, &plan, static_shield, &Config::default());
+    print!("{}", simulation.render());
+    ExitCode::SUCCESS
+}
+
+fn traffic(n: &str, seed: &str) -> ExitCode {
+    let (Ok(n), Ok(seed)) = (n.parse::<usize>(), seed.parse::<u64>()) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    for line in planner::synthetic_traffic(n, seed) {
+        println!("{line}");
+    }
+    ExitCode::SUCCESS
 }
