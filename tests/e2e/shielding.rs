@@ -198,6 +198,29 @@ fn shielding(ctx: &Ctx) {
         .unwrap();
     assert_eq!(last["event"]["routing"]["role"], "edge");
 
+    // log_at_shield = false: the shield writes no line; the edge's line is
+    // the only one for the client request.
+    let quiet = ctx.edge_with_toml(
+        ctx.origin.port,
+        r#"{"log_at_shield": "false"}"#,
+        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n"),
+    );
+    let quiet_edge = ctx.edge_with_toml(
+        ctx.origin.port,
+        &edge_config,
+        &(secret_store() + &geolocation() + &sites(quiet.port)),
+    );
+    let r = get_from(ctx, &quiet_edge, "127.0.0.2", RELEASE, &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        quiet_edge.wait_for_log_lines("splunk", 1)[0]["event"]["routing"]["shield"],
+        "iad-va-us"
+    );
+    assert!(
+        quiet.log_lines("splunk").is_empty(),
+        "the shield wrote a line"
+    );
+
     // A shield that is down: the client still gets its bytes, from the origin.
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
