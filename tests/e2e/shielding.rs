@@ -221,6 +221,55 @@ fn shielding(ctx: &Ctx) {
         "the shield wrote a line"
     );
 
+    // A candidate the platform does not know (not in this Viceroy's
+    // shielding sites) is skipped for the next one. Pick one that the
+    // rendezvous order puts first for this release.
+    let unknown = [
+        "bos-ma-us",
+        "lga-ny-us",
+        "miami-fl-us",
+        "dallas-tx-us",
+        "den-co-us",
+    ]
+    .into_iter()
+    .find(|code| {
+        let plan = format!(r#"{{"groups":{{"na-east":["{code}","iad-va-us"]}}}}"#);
+        let plan = dl_edge::shield::Plan::parse(&plan).unwrap();
+        let c = plan.choose(
+            &dl_edge::classify::classify(RELEASE),
+            RELEASE,
+            dl_edge::locality::RegionGroup::NaEast,
+        );
+        c.candidates[0] == *code
+    })
+    .expect("one of five ranks first");
+    let plan = format!(r#"{{"groups":{{"na-east":["{unknown}","iad-va-us"]}}}}"#);
+    let config = format!(
+        r#"{{"shield_plan": {}, "warning_sample_rate": "1"}}"#,
+        serde_json::to_string(&plan).unwrap()
+    );
+    let skipping = ctx.edge_with_toml(
+        ctx.origin.port,
+        &config,
+        &(secret_store() + &geolocation() + &sites(shield.port)),
+    );
+    let r = get_from(ctx, &skipping, "127.0.0.2", RELEASE, &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        skipping.wait_for_log_lines("splunk", 1)[0]["event"]["routing"]["shield"],
+        "iad-va-us"
+    );
+    assert!(
+        skipping
+            .log_lines("dl_edge_service")
+            .iter()
+            .any(|w| w["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&format!("{unknown} is unknown here"))),
+        "the skipped candidate is reported"
+    );
+
     // A shield that is down: the client still gets its bytes, from the origin.
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
