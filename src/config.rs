@@ -85,6 +85,12 @@ pub const KEYS: &[Key] = &[
         effect: "Path style: `GET /<bucket>/<object>` with Host `<origin_host>`; virtual-host style: `GET /<object>` with Host `<bucket>.<origin_host>`.",
     },
     Key {
+        name: "signed_buckets",
+        kind: "comma-separated bucket names",
+        default: "",
+        effect: "Private buckets: origin requests to these are signed with GCS HMAC keys (SigV4, region `auto`) read from the Secret Store `dl_edge_secrets` as `hmac.<bucket>.access_key` and `hmac.<bucket>.secret_key`. A refused signature is a 502 for the client and an error on the service log.",
+    },
+    Key {
         name: "max_path_bytes",
         kind: "integer, 1..=8192",
         default: "1024",
@@ -212,6 +218,7 @@ pub struct Config {
     pub origin_backend: String,
     pub origin_host: String,
     pub origin_style: OriginStyle,
+    pub signed_buckets: Vec<String>,
     pub max_path_bytes: usize,
     pub max_header_bytes: usize,
     pub cache: CacheSettings,
@@ -269,6 +276,7 @@ impl Config {
             origin_backend: reader.read("origin_backend", parse_name),
             origin_host: reader.read("origin_host", parse_hostname),
             origin_style: reader.read("origin_style", parse_origin_style),
+            signed_buckets: reader.read("signed_buckets", parse_buckets),
             max_path_bytes: reader.read("max_path_bytes", |v| parse_int(v, 1, 8192)),
             max_header_bytes: reader.read("max_header_bytes", |v| parse_int(v, 1024, 1 << 20)),
             cache: CacheSettings {
@@ -409,6 +417,18 @@ fn parse_routes(value: &str) -> Result<Vec<Route>, String> {
         return Err(format!("route prefix {:?} appears twice", pair[0].prefix));
     }
     Ok(routes)
+}
+
+fn parse_buckets(value: &str) -> Result<Vec<String>, String> {
+    list(value)
+        .map(|b| {
+            if valid_bucket(b) {
+                Ok(b.to_owned())
+            } else {
+                Err(format!("{b:?} is not a GCS bucket name"))
+            }
+        })
+        .collect()
 }
 
 fn parse_alias(value: &str) -> Result<String, String> {

@@ -25,6 +25,7 @@ pub mod report;
 pub mod response;
 pub mod route;
 pub mod shield;
+pub mod sigv4;
 pub mod version;
 
 #[cfg(test)]

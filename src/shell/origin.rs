@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dl_edge::cache::{self, CachePolicy, EdgeCache};
 use dl_edge::conditional::not_modified;
@@ -12,9 +12,10 @@ use dl_edge::config::{CacheSettings, Config};
 use dl_edge::decision::Fetch;
 use dl_edge::range::RangeRequest;
 use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE};
+use dl_edge::sigv4::{self, Credentials};
 use fastly::http::request::{SendError, SendErrorCause};
 use fastly::http::{Method, StatusCode};
-use fastly::{Backend, Request, Response};
+use fastly::{Backend, Request, Response, SecretStore};
 
 use super::client::ClientRequest;
 use super::shielding::{Hop, SHIELD_HEADER};
@@ -60,8 +61,58 @@ fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> 
             fetch.origin.backend
         ));
     };
-    let sent = send(origin_request(fetch), &backend, fetch, &config.cache);
-    finish(sent, client, fetch, config)
+    let mut request = origin_request(fetch);
+    let bucket = &fetch.target.bucket;
+    let signed = config.signed_buckets.contains(bucket);
+    if signed {
+        let Some(credentials) = credentials(bucket) else {
+            return failed(format!(
+                "bucket {bucket} is signed but {SECRET_STORE} has no hmac.{bucket}.access_key and secret_key"
+            ));
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let method = request.get_method_str().to_owned();
+        for (name, value) in sigv4::gcs_object_headers(
+            &method,
+            &fetch.origin.host,
+            &fetch.origin.path,
+            now,
+            &credentials,
+        ) {
+            request.set_header(name, value);
+        }
+    }
+    let mut outcome = finish(
+        send(request, &backend, fetch, &config.cache),
+        client,
+        fetch,
+        config,
+    );
+    let status = outcome.response.get_status().as_u16();
+    if signed && (status == 401 || status == 403) {
+        outcome = failed(format!(
+            "the origin refused the signed request for bucket {bucket} ({status}): check its HMAC keys"
+        ));
+        outcome.response = refused_credentials();
+    }
+    outcome
+}
+
+const SECRET_STORE: &str = "dl_edge_secrets";
+
+/// The HMAC key pair of a signed bucket, from the Secret Store.
+fn credentials(bucket: &str) -> Option<Credentials> {
+    let store = SecretStore::open(SECRET_STORE).ok()?;
+    let read = |name: &str| -> Option<String> {
+        let secret = store.try_get(&format!("hmac.{bucket}.{name}")).ok()??;
+        String::from_utf8(secret.plaintext().to_vec()).ok()
+    };
+    Some(Credentials {
+        access_key: read("access_key")?,
+        secret_key: read("secret_key")?,
+    })
 }
 
 /// Whether the send failed before any answer: the shield is down or
@@ -290,12 +341,27 @@ fn not_modified_response(origin: Response) -> Response {
 
 /// The origin could not be reached or did not answer.
 fn origin_unavailable() -> Response {
-    let mut response = Response::from_status(503);
+    edge_error(503, "origin unavailable, try again shortly\n")
+}
+
+/// A short plain-text error made at the edge, never cached.
+fn edge_error(status: u16, body: &'static str) -> Response {
+    let mut response = Response::from_status(status);
     for (name, value) in ALWAYS {
         response.set_header(name, value);
     }
     response.set_header("cache-control", "no-store");
     response.set_header("content-type", "text/plain; charset=utf-8");
-    response.set_body("origin unavailable, try again shortly\n");
+    response.set_header("content-length", body.len().to_string());
+    response.set_body(body);
     response
+}
+
+/// The client's answer when the origin refuses the service's credentials:
+/// a server-side problem, so a 502, not the origin's 403.
+fn refused_credentials() -> Response {
+    edge_error(
+        502,
+        "bad gateway: the origin refused the service's credentials\n",
+    )
 }

@@ -12,6 +12,7 @@ mod http;
 mod install_flow;
 mod layout;
 mod logging;
+mod private_bucket;
 mod protocol;
 mod proxy;
 mod shielding;
@@ -142,6 +143,7 @@ fn main() {
         config::CASES,
         logging::CASES,
         shielding::CASES,
+        private_bucket::CASES,
     ]
     .concat();
     let (mut passed, mut failed) = (0, 0);
