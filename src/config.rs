@@ -85,6 +85,12 @@ pub const KEYS: &[Key] = &[
         effect: "Path style: `GET /<bucket>/<object>` with Host `<origin_host>`; virtual-host style: `GET /<object>` with Host `<bucket>.<origin_host>`.",
     },
     Key {
+        name: "bucket_backends",
+        kind: "JSON object {bucket: backend name}",
+        default: "{}",
+        effect: "The backend for a bucket (another region, another timeout); buckets not listed use `origin_backend`.",
+    },
+    Key {
         name: "signed_buckets",
         kind: "comma-separated bucket names",
         default: "",
@@ -187,6 +193,16 @@ pub struct Route {
     pub bucket: String,
     #[serde(default)]
     pub strip_prefix: bool,
+    /// Tried when `bucket` (and a migration's other bucket) fails.
+    #[serde(default)]
+    pub fallback: Option<String>,
+    /// The bucket a migration moves to; `bucket` is the old one.
+    #[serde(default)]
+    pub new_bucket: Option<String>,
+    /// Share of objects (by a stable hash of their name) served from
+    /// `new_bucket` first.
+    #[serde(default)]
+    pub new_percent: u8,
 }
 
 /// How the bucket is named in origin requests.
@@ -219,6 +235,7 @@ pub struct Config {
     pub origin_host: String,
     pub origin_style: OriginStyle,
     pub signed_buckets: Vec<String>,
+    pub bucket_backends: std::collections::BTreeMap<String, String>,
     pub max_path_bytes: usize,
     pub max_header_bytes: usize,
     pub cache: CacheSettings,
@@ -277,6 +294,7 @@ impl Config {
             origin_host: reader.read("origin_host", parse_hostname),
             origin_style: reader.read("origin_style", parse_origin_style),
             signed_buckets: reader.read("signed_buckets", parse_buckets),
+            bucket_backends: reader.read("bucket_backends", parse_bucket_backends),
             max_path_bytes: reader.read("max_path_bytes", |v| parse_int(v, 1, 8192)),
             max_header_bytes: reader.read("max_header_bytes", |v| parse_int(v, 1024, 1 << 20)),
             cache: CacheSettings {
@@ -408,8 +426,19 @@ fn parse_routes(value: &str) -> Result<Vec<Route>, String> {
                 route.prefix
             ));
         }
-        if !valid_bucket(&route.bucket) {
-            return Err(format!("{:?} is not a GCS bucket name", route.bucket));
+        let buckets = [
+            Some(&route.bucket),
+            route.fallback.as_ref(),
+            route.new_bucket.as_ref(),
+        ];
+        if let Some(bad) = buckets.into_iter().flatten().find(|b| !valid_bucket(b)) {
+            return Err(format!("{bad:?} is not a GCS bucket name"));
+        }
+        if route.new_percent > 100 {
+            return Err(format!(
+                "route {:?}: new_percent must be 0 to 100",
+                route.prefix
+            ));
         }
     }
     routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
@@ -429,6 +458,20 @@ fn parse_buckets(value: &str) -> Result<Vec<String>, String> {
             }
         })
         .collect()
+}
+
+fn parse_bucket_backends(
+    value: &str,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(value)
+        .map_err(|e| format!("not an object of bucket to backend: {e}"))?;
+    for (bucket, backend) in &map {
+        if !valid_bucket(bucket) {
+            return Err(format!("{bucket:?} is not a GCS bucket name"));
+        }
+        parse_name(backend).map_err(|e| format!("backend of {bucket}: {e}"))?;
+    }
+    Ok(map)
 }
 
 fn parse_alias(value: &str) -> Result<String, String> {

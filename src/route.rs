@@ -12,9 +12,53 @@ pub struct Target {
     /// `/release/v1.31.0/...` for `/v1.31.0/...`. Classification and cache
     /// keys use this form, so both spellings share one cached object.
     pub path: String,
+    /// The bucket tried first.
     pub bucket: String,
     /// The decoded object name, never empty and never ending in `/`.
     pub object: String,
+    /// Buckets to try next, in order (product rules 7 and 9).
+    pub alternates: Vec<Alternate>,
+}
+
+/// Another bucket holding the object: the other side of a migration, or the
+/// route's fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alternate {
+    pub bucket: String,
+    /// Also tried when the previous bucket answered 404: during a migration
+    /// the new bucket may not have everything yet. A fallback is tried only
+    /// when the previous bucket failed.
+    pub after_not_found: bool,
+}
+
+/// How one origin attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// No answer: refused, reset, or timed out.
+    Unreachable,
+    Status(u16),
+}
+
+/// Whether to move on to `next` after `result`: on no answer or a 5xx
+/// always, on a 404 only to the other side of a migration.
+pub fn try_next(result: AttemptResult, next: &Alternate) -> bool {
+    match result {
+        AttemptResult::Unreachable => true,
+        AttemptResult::Status(status) => status >= 500 || (status == 404 && next.after_not_found),
+    }
+}
+
+/// Whether an object is in the share served from the new bucket of a
+/// migration at `percent`: a stable hash of the object name, so the same
+/// object always goes to the same bucket at a given percentage, and raising
+/// the percentage only moves objects to the new bucket.
+pub fn in_new_share(object: &str, percent: u8) -> bool {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in object.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash % 100 < u64::from(percent)
 }
 
 /// Maps a decoded public path to its bucket and object.
@@ -39,9 +83,27 @@ pub fn resolve(path: &str, config: &Config) -> Result<Target, Rejection> {
     if object.is_empty() || object.ends_with('/') {
         return Err(Rejection::DirectoryListing);
     }
+    let mut order = vec![(route.bucket.clone(), true)];
+    if let Some(new) = &route.new_bucket {
+        order.push((new.clone(), true));
+        if in_new_share(object, route.new_percent) {
+            order.swap(0, 1);
+        }
+    }
+    if let Some(fallback) = &route.fallback {
+        order.push((fallback.clone(), false));
+    }
+    let mut order = order.into_iter();
+    let (bucket, _) = order.next().expect("a route names a bucket");
     Ok(Target {
-        bucket: route.bucket.clone(),
+        bucket,
         object: object.to_owned(),
+        alternates: order
+            .map(|(bucket, after_not_found)| Alternate {
+                bucket,
+                after_not_found,
+            })
+            .collect(),
         path,
     })
 }
@@ -71,19 +133,27 @@ pub struct OriginRequest {
 
 /// Builds the GCS request for an object, path-style or virtual-host style.
 pub fn origin_request(target: &Target, config: &Config) -> OriginRequest {
-    let object = encode_object(&target.object);
+    origin_request_for(&target.bucket, &target.object, config)
+}
+
+/// The GCS request for an object in a given bucket, through that bucket's
+/// backend (`bucket_backends`, else `origin_backend`).
+pub fn origin_request_for(bucket: &str, object: &str, config: &Config) -> OriginRequest {
+    let object = encode_object(object);
     let (host, path) = match config.origin_style {
-        OriginStyle::Path => (
-            config.origin_host.clone(),
-            format!("/{}/{}", target.bucket, object),
-        ),
+        OriginStyle::Path => (config.origin_host.clone(), format!("/{bucket}/{object}")),
         OriginStyle::VirtualHost => (
-            format!("{}.{}", target.bucket, config.origin_host),
+            format!("{bucket}.{}", config.origin_host),
             format!("/{object}"),
         ),
     };
+    let backend = config
+        .bucket_backends
+        .get(bucket)
+        .unwrap_or(&config.origin_backend)
+        .clone();
     OriginRequest {
-        backend: config.origin_backend.clone(),
+        backend,
         host,
         path,
     }
@@ -206,6 +276,95 @@ mod tests {
         let req = origin_request(&t, &config);
         assert_eq!(req.host, "k8s-release-dev.storage.googleapis.com");
         assert_eq!(req.path, "/ci/v1.36.0-alpha.1.111%2B0123abcd/kubelet");
+    }
+
+    fn config_with(pairs: &[(&str, &str)]) -> Config {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        let (config, warnings) = Config::load(&map);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        config
+    }
+
+    const MIGRATING: &str = r#"[{"prefix":"/","bucket":"old-bucket","new_bucket":"new-bucket","new_percent":50,"fallback":"backup-bucket"}]"#;
+
+    #[test]
+    fn a_fallback_is_tried_after_errors_only() {
+        let config = config_with(&[(
+            "routes",
+            r#"[{"prefix":"/","bucket":"primary","fallback":"secondary"}]"#,
+        )]);
+        let t = resolve("/release/stable.txt", &config).unwrap();
+        assert_eq!(t.bucket, "primary");
+        let fallback = Alternate {
+            bucket: "secondary".into(),
+            after_not_found: false,
+        };
+        assert_eq!(t.alternates, [fallback.clone()]);
+        assert!(try_next(AttemptResult::Unreachable, &fallback));
+        assert!(try_next(AttemptResult::Status(503), &fallback));
+        assert!(
+            !try_next(AttemptResult::Status(404), &fallback),
+            "a 404 is an answer"
+        );
+        assert!(!try_next(AttemptResult::Status(200), &fallback));
+    }
+
+    #[test]
+    fn a_migration_sends_each_object_to_the_bucket_its_hash_says_and_retries_404s() {
+        let config = config_with(&[("routes", MIGRATING)]);
+        let objects: Vec<String> = (0..1000)
+            .map(|i| format!("release/v1.{i}.0/kubectl"))
+            .collect();
+        let mut new_first = 0;
+        for object in &objects {
+            let t = resolve(&format!("/{object}"), &config).unwrap();
+            let expected_first = if in_new_share(object, 50) {
+                "new-bucket"
+            } else {
+                "old-bucket"
+            };
+            assert_eq!(t.bucket, expected_first);
+            assert!(t.alternates[0].after_not_found, "the other side takes 404s");
+            assert_eq!(t.alternates[1].bucket, "backup-bucket");
+            new_first += usize::from(t.bucket == "new-bucket");
+            let again = resolve(&format!("/{object}"), &config).unwrap();
+            assert_eq!(again.bucket, t.bucket, "stable");
+        }
+        assert!(
+            (400..600).contains(&new_first),
+            "{new_first} of 1000 at 50%"
+        );
+    }
+
+    #[test]
+    fn migration_percentages_only_ever_move_objects_to_the_new_bucket() {
+        let objects: Vec<String> = (0..500).map(|i| format!("o{i}")).collect();
+        for object in &objects {
+            assert!(!in_new_share(object, 0));
+            assert!(in_new_share(object, 100));
+            for p in 1..100 {
+                if in_new_share(object, p) {
+                    assert!(
+                        in_new_share(object, p + 1),
+                        "{object} left the new bucket at {}",
+                        p + 1
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn buckets_use_their_own_backend() {
+        let config = config_with(&[("bucket_backends", r#"{"k8s-release-dev":"gcs_us"}"#)]);
+        assert_eq!(
+            origin_request_for("k8s-release-dev", "ci/latest.txt", &config).backend,
+            "gcs_us"
+        );
+        assert_eq!(
+            origin_request_for("kubernetes-release", "x", &config).backend,
+            "gcs"
+        );
     }
 
     #[test]

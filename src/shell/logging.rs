@@ -80,6 +80,20 @@ impl RequestLog {
         }
     }
 
+    /// Records the bucket that answered and, after a failover, why the
+    /// earlier ones were passed over (on the service log, sampled).
+    pub fn served_by(&mut self, bucket: &str, failures: &[String]) {
+        if !bucket.is_empty() {
+            self.record.routing.bucket = Some(bucket.to_owned());
+        }
+        self.record.routing.failover = !failures.is_empty();
+        if sampled(&self.record.request.id, self.settings.warning_sample_rate) {
+            for failure in failures {
+                self.warn("origin", &format!("failed over: {failure}"));
+            }
+        }
+    }
+
     /// A warning on the service log.
     pub fn warn(&self, kind: &'static str, message: &str) {
         self.service("warn", kind, message);

@@ -41,6 +41,7 @@ pub fn handle_client_request() {
                     "the shield could not be reached; fetched from the origin",
                 );
             }
+            log.served_by(&outcome.bucket, &outcome.failures);
             if let Some(error) = &outcome.origin_error {
                 log.origin_failed(error);
             }

@@ -12,6 +12,7 @@ use dl_edge::config::{CacheSettings, Config};
 use dl_edge::decision::Fetch;
 use dl_edge::range::RangeRequest;
 use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE};
+use dl_edge::route::{self, AttemptResult, OriginRequest};
 use dl_edge::sigv4::{self, Credentials};
 use fastly::http::request::{SendError, SendErrorCause};
 use fastly::http::{Method, StatusCode};
@@ -32,6 +33,10 @@ pub struct Outcome {
     pub cache_state: Option<&'static str>,
     /// The shield could not be reached and the origin served instead.
     pub shield_unreachable: bool,
+    /// The bucket that answered (or was tried last).
+    pub bucket: String,
+    /// Why earlier buckets were passed over, when any were.
+    pub failures: Vec<String>,
 }
 
 /// Fetches the object for a fetch decision, through the shield if `hop`
@@ -54,50 +59,106 @@ pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) 
     finish(sent, client, fetch, config)
 }
 
+/// Fetches from the target's buckets in order: the first, then each
+/// alternate the previous result allows (`route::try_next`: no answer or a
+/// 5xx, or a 404 during a migration).
 fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome {
-    let Ok(backend) = Backend::from_name(&fetch.origin.backend) else {
-        return failed(format!(
-            "no backend named {:?} (origin_backend)",
-            fetch.origin.backend
+    let target = &fetch.target;
+    let mut bucket = target.bucket.as_str();
+    let mut alternates = target.alternates.iter().peekable();
+    let mut failures = Vec::new();
+    loop {
+        let attempt = attempt(bucket, fetch, config);
+        let result = match &attempt {
+            Ok((response, _)) => AttemptResult::Status(response.get_status().as_u16()),
+            Err(_) => AttemptResult::Unreachable,
+        };
+        match alternates.next_if(|next| route::try_next(result, next)) {
+            Some(next) => {
+                failures.push(match &attempt {
+                    Err(failure) => failure.reason.clone(),
+                    Ok((response, _)) => format!(
+                        "bucket {bucket} answered {}",
+                        response.get_status().as_u16()
+                    ),
+                });
+                bucket = &next.bucket;
+            }
+            None => {
+                let mut outcome = match attempt {
+                    Ok(sent) => finish(Ok(sent), client, fetch, config),
+                    Err(failure) if failure.credentials => {
+                        let mut outcome = failed(failure.reason);
+                        outcome.response = refused_credentials();
+                        outcome
+                    }
+                    Err(failure) => failed(failure.reason),
+                };
+                outcome.bucket = bucket.to_owned();
+                outcome.failures = failures;
+                return outcome;
+            }
+        }
+    }
+}
+
+/// Why one bucket gave no usable answer.
+struct Failure {
+    reason: String,
+    /// The origin refused the service's signature: a misconfigured key.
+    credentials: bool,
+}
+
+/// One origin request to one bucket, signed if the bucket is private.
+fn attempt(
+    bucket: &str,
+    fetch: &Fetch,
+    config: &Config,
+) -> Result<(Response, &'static str), Failure> {
+    let failure = |reason: String, credentials| Failure {
+        reason,
+        credentials,
+    };
+    let origin = route::origin_request_for(bucket, &fetch.target.object, config);
+    let Ok(backend) = Backend::from_name(&origin.backend) else {
+        return Err(failure(
+            format!("no backend named {:?} for bucket {bucket}", origin.backend),
+            false,
         ));
     };
-    let mut request = origin_request(fetch);
-    let bucket = &fetch.target.bucket;
-    let signed = config.signed_buckets.contains(bucket);
+    let mut request = origin_request(fetch, &origin);
+    let signed = config.signed_buckets.iter().any(|b| b == bucket);
     if signed {
         let Some(credentials) = credentials(bucket) else {
-            return failed(format!(
-                "bucket {bucket} is signed but {SECRET_STORE} has no hmac.{bucket}.access_key and secret_key"
+            return Err(failure(
+                format!("bucket {bucket} is signed but {SECRET_STORE} has no hmac.{bucket}.access_key and secret_key"),
+                false,
             ));
         };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         let method = request.get_method_str().to_owned();
-        for (name, value) in sigv4::gcs_object_headers(
-            &method,
-            &fetch.origin.host,
-            &fetch.origin.path,
-            now,
-            &credentials,
-        ) {
+        for (name, value) in
+            sigv4::gcs_object_headers(&method, &origin.host, &origin.path, now, &credentials)
+        {
             request.set_header(name, value);
         }
     }
-    let mut outcome = finish(
-        send(request, &backend, fetch, &config.cache),
-        client,
-        fetch,
-        config,
-    );
-    let status = outcome.response.get_status().as_u16();
+    let (response, cache_state) = send(request, &backend, fetch, &config.cache).map_err(|e| {
+        failure(
+            format!("bucket {bucket} unreachable: {:?}", e.root_cause()),
+            false,
+        )
+    })?;
+    let status = response.get_status().as_u16();
     if signed && (status == 401 || status == 403) {
-        outcome = failed(format!(
-            "the origin refused the signed request for bucket {bucket} ({status}): check its HMAC keys"
+        return Err(failure(
+            format!("the origin refused the signed request for bucket {bucket} ({status}): check its HMAC keys"),
+            true,
         ));
-        outcome.response = refused_credentials();
     }
-    outcome
+    Ok((response, cache_state))
 }
 
 const SECRET_STORE: &str = "dl_edge_secrets";
@@ -128,6 +189,8 @@ fn failed(reason: String) -> Outcome {
         origin_error: Some(reason),
         cache_state: None,
         shield_unreachable: false,
+        bucket: String::new(),
+        failures: Vec::new(),
     }
 }
 
@@ -151,6 +214,8 @@ fn finish(
                 origin_error: None,
                 cache_state: Some(cache_state),
                 shield_unreachable: false,
+                bucket: fetch.target.bucket.clone(),
+                failures: Vec::new(),
             }
         }
         Err(error) => failed(format!("origin unavailable: {:?}", error.root_cause())),
@@ -178,15 +243,15 @@ fn shield_request(fetch: &Fetch, header: &str) -> Request {
 
 /// The GCS request: only what the origin needs, built fresh, so nothing of
 /// the client's (Authorization, cookies, query) can reach it.
-fn origin_request(fetch: &Fetch) -> Request {
+fn origin_request(fetch: &Fetch, origin: &OriginRequest) -> Request {
     let method = if fetch.head {
         Method::HEAD
     } else {
         Method::GET
     };
-    let url = format!("https://{}{}", fetch.origin.host, fetch.origin.path);
+    let url = format!("https://{}{}", origin.host, origin.path);
     let mut request = Request::new(method, url);
-    request.set_header("host", &fetch.origin.host);
+    request.set_header("host", &origin.host);
     if let RangeRequest::Single(range) = &fetch.range {
         request.set_header("range", range);
     }
