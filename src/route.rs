@@ -299,7 +299,7 @@ mod tests {
             bucket: "secondary".into(),
             after_not_found: false,
         };
-        assert_eq!(t.alternates, [fallback.clone()]);
+        assert_eq!(t.alternates, std::slice::from_ref(&fallback));
         assert!(try_next(AttemptResult::Unreachable, &fallback));
         assert!(try_next(AttemptResult::Status(503), &fallback));
         assert!(
