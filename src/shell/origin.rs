@@ -85,14 +85,27 @@ fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> 
                 bucket = &next.bucket;
             }
             None => {
+                let why = |last: String| {
+                    let mut all = failures.clone();
+                    all.push(last);
+                    all.join("; ")
+                };
                 let mut outcome = match attempt {
-                    Ok(sent) => finish(Ok(sent), client, fetch, config),
+                    Ok(sent) => {
+                        let status = sent.0.get_status().as_u16();
+                        let mut outcome = finish(Ok(sent), client, fetch, config);
+                        if status >= 500 {
+                            outcome.origin_error =
+                                Some(why(format!("bucket {bucket} answered {status}")));
+                        }
+                        outcome
+                    }
                     Err(failure) if failure.credentials => {
-                        let mut outcome = failed(failure.reason);
+                        let mut outcome = failed(why(failure.reason));
                         outcome.response = refused_credentials();
                         outcome
                     }
-                    Err(failure) => failed(failure.reason),
+                    Err(failure) => failed(why(failure.reason)),
                 };
                 outcome.bucket = bucket.to_owned();
                 outcome.failures = failures;

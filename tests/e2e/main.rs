@@ -8,6 +8,7 @@
 
 mod bad_input;
 mod config;
+mod failover;
 mod http;
 mod install_flow;
 mod layout;
@@ -144,6 +145,7 @@ fn main() {
         logging::CASES,
         shielding::CASES,
         private_bucket::CASES,
+        failover::CASES,
     ]
     .concat();
     let (mut passed, mut failed) = (0, 0);

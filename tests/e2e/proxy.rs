@@ -171,3 +171,46 @@ fn signature_valid(head: &RequestHead, verify: &Verify) -> bool {
     let (_, expected) = dl_edge::sigv4::signature(&request, amz_date, scope, &verify.secret_key);
     field("Signature=") == expected
 }
+
+/// A broken origin for failover tests.
+#[derive(Clone, Copy)]
+pub enum Fault {
+    /// Answers every request with 503.
+    Unavailable,
+    /// Reads the request and never answers (until the connection is
+    /// dropped after a minute).
+    Stall,
+}
+
+/// Starts a listener that misbehaves as `fault` says; returns its port and
+/// a counter of the requests it received.
+pub fn start_faulty(fault: Fault) -> (u16, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the faulty origin");
+    let port = listener.local_addr().expect("faulty origin address").port();
+    let count = Arc::new(Mutex::new(0));
+    let seen = Arc::clone(&count);
+    thread::spawn(move || {
+        for mut client in listener.incoming().map_while(Result::ok) {
+            let seen = Arc::clone(&seen);
+            thread::spawn(move || {
+                let Ok(head) = read_head(&mut client) else {
+                    return;
+                };
+                if !head.starts_with(b"GET / ") {
+                    *seen.lock().expect("fault counter") += 1;
+                }
+                match fault {
+                    Fault::Unavailable => {
+                        let body = "backend error";
+                        let _ = client.write_all(
+                            format!("HTTP/1.1 503 Service Unavailable\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+                                .as_bytes(),
+                        );
+                    }
+                    Fault::Stall => thread::sleep(std::time::Duration::from_secs(60)),
+                }
+            });
+        }
+    });
+    (port, count)
+}
