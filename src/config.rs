@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use crate::log_endpoint::{check_endpoint_name, parse_endpoints, LogEndpoint};
+use crate::overrides::{self, Override};
 use crate::privacy::IpMode;
 use crate::shield::Plan;
 
@@ -175,6 +176,12 @@ pub const KEYS: &[Key] = &[
         effect: "Whether a shield writes a line (marked `role: shield`) for the requests edges send it; the edge always writes the client's line.",
     },
     Key {
+        name: "overrides",
+        kind: "JSON list of {name, kind, expires, ...}",
+        default: "[]",
+        effect: "Emergency overrides, each with a mandatory UTC expiry (`\"expires\":\"2026-11-22T18:00:00Z\"`), ignored once past it: `{\"kind\":\"force_bucket\",\"prefix\":\"/release/\",\"bucket\":...}`, `{\"kind\":\"no_shield\"}`, `{\"kind\":\"max_ttl\",\"seconds\":60}`. Every log line names the overrides in force; an entry without a valid expiry is refused with a warning.",
+    },
+    Key {
         name: "shield_plan",
         kind: "JSON shield plan (docs/shielding.md)",
         default: r#"{"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#,
@@ -241,6 +248,7 @@ pub struct Config {
     pub cache: CacheSettings,
     pub logging: LogSettings,
     pub shield_plan: Plan,
+    pub overrides: Vec<Override>,
 }
 
 /// Where and how request lines are written.
@@ -259,15 +267,22 @@ pub struct ConfigWarning {
     pub key: &'static str,
     pub value: String,
     pub reason: String,
+    /// The whole key fell back to its default (otherwise one entry of a
+    /// list was dropped).
+    pub fell_back: bool,
 }
 
 impl std::fmt::Display for ConfigWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "config key {} = {:?}: {}; using the default",
+            "config key {} = {:?}: {}",
             self.key, self.value, self.reason
-        )
+        )?;
+        if self.fell_back {
+            write!(f, "; using the default")?;
+        }
+        Ok(())
     }
 }
 
@@ -317,6 +332,7 @@ impl Config {
                 at_shield: reader.read("log_at_shield", parse_bool),
             },
             shield_plan: reader.read("shield_plan", |v| Plan::parse(v).map_err(|p| p.join("; "))),
+            overrides: reader.read_partly("overrides", overrides::parse),
         };
         (config, reader.warnings)
     }
@@ -355,10 +371,50 @@ impl Reader<'_> {
         if let Some(value) = self.source.get(key) {
             match parse(value.trim()) {
                 Ok(parsed) => return parsed,
-                Err(reason) => self.warnings.push(ConfigWarning { key, value, reason }),
+                Err(reason) => self.warnings.push(ConfigWarning {
+                    key,
+                    value,
+                    reason,
+                    fell_back: true,
+                }),
             }
         }
         parse(default).unwrap_or_else(|e| panic!("built-in default of {key} is invalid: {e}"))
+    }
+}
+
+impl Reader<'_> {
+    /// Like `read`, for a list whose bad entries are dropped one by one
+    /// (each reported) while the good ones stand.
+    fn read_partly<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl Fn(&str) -> Result<(T, Vec<overrides::Refused>), String>,
+    ) -> T {
+        let value = self.source.get(key);
+        let text = value.as_deref().map_or(default_of(key), str::trim);
+        match parse(text) {
+            Ok((parsed, refused)) => {
+                for (entry, reason) in refused {
+                    self.warnings.push(ConfigWarning {
+                        key,
+                        value: entry,
+                        reason,
+                        fell_back: false,
+                    });
+                }
+                parsed
+            }
+            Err(reason) => {
+                self.warnings.push(ConfigWarning {
+                    key,
+                    value: value.unwrap_or_default(),
+                    reason,
+                    fell_back: true,
+                });
+                parse(default_of(key)).expect("built-in default is valid").0
+            }
+        }
     }
 }
 

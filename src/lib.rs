@@ -16,6 +16,7 @@ pub mod decision;
 pub mod locality;
 pub mod log_endpoint;
 pub mod log_record;
+pub mod overrides;
 pub mod path;
 pub mod planner;
 pub mod privacy;

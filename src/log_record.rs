@@ -67,6 +67,9 @@ pub struct LogRecord {
     pub error: Option<ErrorFields>,
     /// How many config values were bad and replaced by defaults.
     pub config_warnings: u32,
+    /// Emergency overrides in force for this request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -256,6 +259,7 @@ impl LogRecord {
             service,
             error: None,
             config_warnings: 0,
+            overrides: Vec::new(),
         }
     }
 

@@ -87,6 +87,11 @@ impl ClientRequest {
         }
     }
 
+    /// When the request started, in seconds since 1970.
+    pub fn start_unix_seconds(&self) -> i64 {
+        (self.start_unix_nanos / 1_000_000_000) as i64
+    }
+
     /// What the log record starts from.
     pub fn meta(&self) -> RequestMeta<'_> {
         RequestMeta {

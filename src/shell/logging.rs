@@ -7,6 +7,7 @@ use dl_edge::config::{Config, ConfigWarning, LogSettings};
 use dl_edge::locality::Locality;
 use dl_edge::log_endpoint::{lines, sampled, ServiceLogLine};
 use dl_edge::log_record::{rfc3339_millis, LogRecord, ServiceFields};
+use dl_edge::overrides::Applied;
 use dl_edge::privacy::IpMode;
 use fastly::log::Endpoint;
 
@@ -90,6 +91,17 @@ impl RequestLog {
         if sampled(&self.record.request.id, self.settings.warning_sample_rate) {
             for failure in failures {
                 self.warn("origin", &format!("failed over: {failure}"));
+            }
+        }
+    }
+
+    /// Names the overrides in force on the record, and says on the service
+    /// log (sampled) which are in force and which expired.
+    pub fn overrides(&mut self, applied: Applied) {
+        self.record.overrides = applied.active;
+        if sampled(&self.record.request.id, self.settings.warning_sample_rate) {
+            for notice in &applied.notices {
+                self.warn("override", notice);
             }
         }
     }

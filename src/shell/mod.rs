@@ -10,6 +10,7 @@ mod shielding;
 
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, Reply};
+use dl_edge::overrides;
 use fastly::Response;
 
 /// The Config Store the service reads its tuning from.
@@ -19,8 +20,10 @@ pub const CONFIG_STORE: &str = "dl_edge_config";
 pub fn handle_client_request() {
     let client = client::ClientRequest::take();
     let store = config_store::ConfigStoreSource::open(CONFIG_STORE);
-    let (config, warnings) = Config::load(&store);
+    let (mut config, warnings) = Config::load(&store);
+    let applied = overrides::apply(&mut config, client.start_unix_seconds());
     let mut log = logging::RequestLog::begin(&client, &config, &warnings, &store.problems.take());
+    log.overrides(applied);
     let decision = decide(&client.view(), &config);
     log.record.decided(&decision);
     let (response, ttl) = match &decision {

@@ -11,6 +11,7 @@ pub const CASES: &[crate::Case] = &[
         "bad_config_values_fall_back_and_serving_goes_on",
         bad_config_falls_back,
     ),
+    ("overrides_expire_on_their_own_and_are_logged", overrides),
 ];
 
 fn virtual_host_and_allowlist(ctx: &Ctx) {
@@ -74,4 +75,52 @@ fn bad_config_falls_back(ctx: &Ctx) {
     assert_eq!(lines.len(), 1, "logged on the default endpoint");
     assert_eq!(lines[0]["event"]["config_warnings"], 4);
     assert_eq!(lines[0]["event"]["response"]["status"], 200);
+}
+
+/// An override whose expiry has passed changes nothing; one in the future
+/// takes effect and every line names it.
+fn overrides(ctx: &Ctx) {
+    let list = r#"[
+        {"name":"gone","kind":"force_bucket","prefix":"/release/","bucket":"no-such-bucket","expires":"2020-01-01T00:00:00Z"},
+        {"name":"short-ttl","kind":"max_ttl","seconds":30,"expires":"2099-01-01T00:00:00Z"}]"#;
+    let config = format!(
+        r#"{{"overrides": {}, "warning_sample_rate": "1"}}"#,
+        serde_json::to_string(list).unwrap()
+    );
+    let edge = ctx.edge_with(&config);
+    let r = crate::http::curl(
+        &ctx.work,
+        edge.port,
+        &edge.url("/release/v1.31.0/bin/linux/amd64/kubectl"),
+        &[],
+    );
+    assert_eq!(
+        r.status, 200,
+        "the expired override to a missing bucket did nothing"
+    );
+    assert_eq!(
+        r.header("cache-control"),
+        Some("public, max-age=30, immutable")
+    );
+    let line = &edge.wait_for_log_lines("splunk", 1)[0]["event"];
+    assert_eq!(line["overrides"], serde_json::json!(["short-ttl"]));
+    assert_eq!(line["routing"]["bucket"], "kubernetes-release");
+    let notices: Vec<String> = edge
+        .wait_for_log_lines("dl_edge_service", 2)
+        .iter()
+        .filter(|l| l["kind"] == "override")
+        .map(|l| l["message"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        notices
+            .iter()
+            .any(|m| m == "override gone expired at 2020-01-01T00:00:00Z; ignored"),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|m| m == "override short-ttl in force until 2099-01-01T00:00:00Z"),
+        "{notices:?}"
+    );
 }

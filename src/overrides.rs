@@ -1,0 +1,285 @@
+//! Emergency overrides ("break glass"): Config Store entries that force a
+//! route to a bucket, bypass shielding, or cap TTLs, each with a mandatory
+//! expiry, after which it is ignored on its own. An override nobody
+//! remembers to remove is how a CDN ends up serving from the wrong bucket
+//! for a year, so there is no override without an expiry.
+//!
+//! Pure: the shell passes the time in. Applying the active overrides
+//! adjusts the config the decision sees, so the decision code knows
+//! nothing about them.
+
+use serde::Deserialize;
+
+use crate::conditional::days_from_civil;
+use crate::config::{Config, Route};
+use crate::shield::Plan;
+
+/// What an override does.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Serve paths under `prefix` from `bucket` only (no migration, no
+    /// fallback).
+    ForceBucket { prefix: String, bucket: String },
+    /// Send every request straight to the origin.
+    NoShield,
+    /// Cap every edge TTL and client max-age at `seconds`.
+    MaxTtl { seconds: u32 },
+}
+
+/// One entry of the `overrides` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub name: String,
+    pub action: Action,
+    /// Seconds since 1970; the override is ignored from then on.
+    pub expires: i64,
+}
+
+#[derive(Deserialize)]
+struct RawOverride {
+    name: String,
+    expires: Option<String>,
+    #[serde(flatten)]
+    action: serde_json::Value,
+}
+
+/// An entry that was refused: its name and why.
+pub type Refused = (String, String);
+
+/// Parses the `overrides` key. An entry without a valid expiry, or with an
+/// unknown kind, is refused and reported; the others stand.
+pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), String> {
+    let raw: Vec<serde_json::Value> =
+        serde_json::from_str(value).map_err(|e| format!("not a list of overrides: {e}"))?;
+    let mut overrides = Vec::new();
+    let mut refused = Vec::new();
+    for entry in raw {
+        let parsed = serde_json::from_value::<RawOverride>(entry.clone())
+            .map_err(|e| format!("override {}: {e}", entry_name(&entry)))
+            .and_then(|r| {
+                let expires = r
+                    .expires
+                    .as_deref()
+                    .ok_or_else(|| format!("override {}: an expiry (\"expires\") is required", r.name))
+                    .and_then(|e| {
+                        parse_utc(e).ok_or_else(|| {
+                            format!("override {}: expires {e:?} is not a time like 2026-11-22T18:00:00Z", r.name)
+                        })
+                    })?;
+                let action = serde_json::from_value::<Action>(r.action)
+                    .map_err(|e| format!("override {}: {e}", r.name))?;
+                Ok(Override {
+                    name: r.name,
+                    action,
+                    expires,
+                })
+            });
+        match parsed {
+            Ok(o) => overrides.push(o),
+            Err(why) => refused.push((
+                entry_name(&entry),
+                format!("{why}; the override is refused"),
+            )),
+        }
+    }
+    Ok((overrides, refused))
+}
+
+fn entry_name(entry: &serde_json::Value) -> String {
+    entry["name"].as_str().unwrap_or("(unnamed)").to_owned()
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` to seconds since 1970 (UTC only, on purpose: an
+/// expiry must not depend on whose clock reads it).
+pub fn parse_utc(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z';
+    if !shape {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let s = &text[range];
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 61;
+    valid.then(|| days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// What applying the overrides did, for the log.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Names of the overrides in force, for every log line.
+    pub active: Vec<String>,
+    /// Service-log messages: what is in force until when, what expired.
+    pub notices: Vec<String>,
+}
+
+/// Adjusts `config` by every override still in force at `now`.
+pub fn apply(config: &mut Config, now: i64) -> Applied {
+    let mut applied = Applied::default();
+    for o in config.overrides.clone() {
+        if now >= o.expires {
+            applied.notices.push(format!(
+                "override {} expired at {}; ignored",
+                o.name,
+                format_utc(o.expires)
+            ));
+            continue;
+        }
+        applied.notices.push(format!(
+            "override {} in force until {}",
+            o.name,
+            format_utc(o.expires)
+        ));
+        applied.active.push(o.name.clone());
+        match &o.action {
+            Action::ForceBucket { prefix, bucket } => force_bucket(config, prefix, bucket),
+            Action::NoShield => {
+                config.shield_plan = Plan::parse(r#"{"default":[],"unversioned":[]}"#)
+                    .expect("an empty plan is valid");
+            }
+            Action::MaxTtl { seconds } => {
+                let c = &mut config.cache;
+                for ttl in [
+                    &mut c.immutable_ttl,
+                    &mut c.marker_ttl,
+                    &mut c.mutable_ttl,
+                    &mut c.not_found_ttl,
+                ] {
+                    *ttl = (*ttl).min(*seconds);
+                }
+            }
+        }
+    }
+    applied
+}
+
+fn force_bucket(config: &mut Config, prefix: &str, bucket: &str) {
+    match config.routes.iter_mut().find(|r| r.prefix == prefix) {
+        Some(route) => {
+            route.bucket = bucket.to_owned();
+            route.new_bucket = None;
+            route.fallback = None;
+        }
+        None => {
+            config.routes.push(Route {
+                prefix: prefix.to_owned(),
+                bucket: bucket.to_owned(),
+                strip_prefix: false,
+                fallback: None,
+                new_bucket: None,
+                new_percent: 0,
+            });
+            config
+                .routes
+                .sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+        }
+    }
+}
+
+/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_utc(seconds: i64) -> String {
+    crate::log_record::rfc3339_millis(seconds * 1000).replace(".000", "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const NOW: i64 = 1_795_257_906; // 2026-11-21T10:45:06Z
+
+    fn config(overrides: &str) -> (Config, Vec<String>) {
+        let map: HashMap<&str, &str> = [("overrides", overrides)].into();
+        let (config, warnings) = Config::load(&map);
+        (config, warnings.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn parses_utc_times_only() {
+        assert_eq!(parse_utc("2026-11-21T10:45:06Z"), Some(NOW));
+        assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
+        for bad in [
+            "2026-11-21",
+            "2026-11-21T10:45:06+01:00",
+            "2026-13-01T00:00:00Z",
+            "tomorrow",
+            "",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_override_in_the_past_changes_nothing() {
+        let (mut c, _) =
+            config(r#"[{"name":"old","kind":"no_shield","expires":"2026-11-20T00:00:00Z"}]"#);
+        let before = c.clone();
+        let applied = apply(&mut c, NOW);
+        assert!(applied.active.is_empty());
+        assert_eq!(
+            applied.notices,
+            ["override old expired at 2026-11-20T00:00:00Z; ignored"]
+        );
+        assert_eq!(c, before);
+    }
+
+    #[test]
+    fn an_override_in_the_future_takes_effect() {
+        let (mut c, warnings) = config(
+            r#"[{"name":"eu","kind":"force_bucket","prefix":"/release/","bucket":"k8s-release-eu","expires":"2026-11-22T00:00:00Z"},
+                {"name":"ttl","kind":"max_ttl","seconds":30,"expires":"2026-11-22T00:00:00Z"},
+                {"name":"direct","kind":"no_shield","expires":"2026-11-22T00:00:00Z"}]"#,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let applied = apply(&mut c, NOW);
+        assert_eq!(applied.active, ["eu", "ttl", "direct"]);
+        assert_eq!(
+            c.route_for("/release/stable.txt").unwrap().bucket,
+            "k8s-release-eu"
+        );
+        assert_eq!(
+            c.route_for("/ci/latest.txt").unwrap().bucket,
+            "k8s-release-dev",
+            "other routes stay"
+        );
+        assert_eq!(c.cache.immutable_ttl, 30);
+        assert_eq!(c.cache.not_found_ttl, 10, "already shorter");
+        let choice = c.shield_plan.choose(
+            &crate::classify::classify("/release/v1.31.0/kubernetes.tar.gz"),
+            "/release/v1.31.0/kubernetes.tar.gz",
+            crate::locality::RegionGroup::NaEast,
+        );
+        assert!(choice.candidates.is_empty());
+    }
+
+    #[test]
+    fn an_override_without_a_valid_expiry_is_refused_with_a_warning() {
+        let (c, warnings) = config(
+            r#"[{"name":"forever","kind":"no_shield"},
+                {"name":"vague","kind":"no_shield","expires":"next week"},
+                {"name":"odd","kind":"teleport","expires":"2026-11-22T00:00:00Z"},
+                {"name":"fine","kind":"no_shield","expires":"2026-11-22T00:00:00Z"}]"#,
+        );
+        assert_eq!(c.overrides.len(), 1, "only the valid one stands");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("an expiry (\"expires\") is required"));
+        assert!(warnings[1].contains("is not a time like"));
+        assert!(warnings[2].contains("unknown variant"));
+    }
+}
