@@ -12,6 +12,7 @@ pub mod classify;
 pub mod client_tool;
 pub mod conditional;
 pub mod config;
+pub mod config_check;
 pub mod decision;
 pub mod locality;
 pub mod log_endpoint;

@@ -1,6 +1,8 @@
 //! dl-edge's operator tools, native, reusing the core.
 //!
 //! ```text
+//! dl-edge-ops config check FILE [FASTLY_TOML]
+//!                                   everything wrong with a Config Store file
 //! dl-edge-ops report FILE...        tables of a file of log lines (- for stdin)
 //! dl-edge-ops plan check FILE       validate a shield plan, print every problem
 //! dl-edge-ops plan export FILE      print the Config Store command for the plan
@@ -18,6 +20,9 @@ use dl_edge::report::Report;
 use dl_edge::shield::{self, Plan};
 
 const USAGE: &str = "usage:
+  dl-edge-ops config check FILE [FASTLY_TOML]
+                                    check a Config Store JSON file before uploading it
+                                    (exit 1 on errors; FASTLY_TOML defaults to ./fastly.toml)
   dl-edge-ops report FILE...        tables of a file of log lines (- reads standard input)
   dl-edge-ops plan check FILE       validate a shield plan and print every problem
   dl-edge-ops plan export FILE      print the Config Store entry for a valid plan
@@ -30,6 +35,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
+        ["config", "check", file] => config_check(file, "fastly.toml"),
+        ["config", "check", file, toml] => config_check(file, toml),
         ["report", files @ ..] if !files.is_empty() => report(files),
         ["plan", "check", file] => plan_check(file),
         ["plan", "export", file] => plan_export(file),
@@ -148,4 +155,32 @@ fn traffic(n: &str, seed: &str) -> ExitCode {
         println!("{line}");
     }
     ExitCode::SUCCESS
+}
+
+fn config_check(file: &str, fastly_toml: &str) -> ExitCode {
+    let (text, toml) = match (read(file), read(fastly_toml)) {
+        (Ok(text), Ok(toml)) => (text, toml),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let problems = dl_edge::config_check::check(&text, &toml, now);
+    for p in &problems {
+        println!(
+            "{file}: {}: {}",
+            if p.error { "error" } else { "warning" },
+            p.message
+        );
+    }
+    let errors = problems.iter().filter(|p| p.error).count();
+    println!(
+        "{file}: {errors} error(s), {} warning(s)",
+        problems.len() - errors
+    );
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -21,6 +21,9 @@ pub struct ClientRequest {
     geo: Option<Geo>,
     /// The `dl-edge-shield` header, if an edge (or a client) sent one.
     pub shield_header: Option<String>,
+    /// The `dl-edge-debug` header: with the right token, responses say
+    /// which bucket served them.
+    pub debug_header: Option<String>,
     user_agent: Option<String>,
     referer: Option<String>,
     method: String,
@@ -62,6 +65,7 @@ impl ClientRequest {
             client_ip,
             geo: client_ip.and_then(geo),
             shield_header: header(super::shielding::SHIELD_HEADER),
+            debug_header: header("dl-edge-debug"),
             user_agent: header("user-agent"),
             referer: header("referer"),
             method: request.get_method_str().to_owned(),

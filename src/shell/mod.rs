@@ -49,7 +49,19 @@ pub fn handle_client_request() {
                 log.origin_failed(error);
             }
             log.record.response.cache_state = outcome.cache_state.map(str::to_owned);
-            (outcome.response, outcome.ttl)
+            let mut response = outcome.response;
+            if client
+                .debug_header
+                .as_deref()
+                .is_some_and(shielding::is_debug_token)
+            {
+                response.set_header("dl-edge-bucket", &outcome.bucket);
+                response.set_header(
+                    "dl-edge-failover",
+                    (!outcome.failures.is_empty()).to_string(),
+                );
+            }
+            (response, outcome.ttl)
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);

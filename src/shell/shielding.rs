@@ -108,8 +108,17 @@ pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
 }
 
 fn token() -> Option<String> {
+    secret(TOKEN_KEY)
+}
+
+/// Whether a client's `dl-edge-debug` value is the `debug_token` secret.
+pub fn is_debug_token(given: &str) -> bool {
+    secret("debug_token").is_some_and(|token| same(given, &token))
+}
+
+fn secret(name: &str) -> Option<String> {
     let store = SecretStore::open(SECRET_STORE).ok()?;
-    let secret = store.try_get(TOKEN_KEY).ok()??;
+    let secret = store.try_get(name).ok()??;
     String::from_utf8(secret.plaintext().to_vec())
         .ok()
         .filter(|t| !t.is_empty())

@@ -21,7 +21,9 @@ const OBJECT: &str = "release/v1.31.0/bin/linux/amd64/kubectl";
 /// An edge whose route sends everything to bucket `primary-eu` (through
 /// `primary_backend`) with `kubernetes-release` as the fallback.
 fn edge(ctx: &Ctx, backends: &[(&str, u16, Option<u32>)], bucket_backends: &str) -> Edge {
-    let mut toml = String::new();
+    let mut toml = String::from(
+        "\n[local_server.secret_stores]\ndl_edge_secrets = [{ key = \"debug_token\", data = \"e2e-debug\" }]\n",
+    );
     for (name, port, first_byte_ms) in backends {
         let _ = write!(
             toml,
@@ -65,6 +67,26 @@ fn failover(ctx: &Ctx) {
         let r = curl(&ctx.work, edge.port, &edge.url(&format!("/{OBJECT}")), &[]);
         assert_eq!(r.status, 200, "{primary}");
         assert_eq!(r.body, bytes, "{primary}: the fallback's bytes");
+        assert!(!r.has_header("dl-edge-bucket"), "only with the debug token");
+        let debug = curl(
+            &ctx.work,
+            edge.port,
+            &edge.url(&format!("/{OBJECT}")),
+            &["-H", "dl-edge-debug: e2e-debug"],
+        );
+        assert_eq!(
+            debug.header("dl-edge-bucket"),
+            Some("kubernetes-release"),
+            "{primary}"
+        );
+        assert_eq!(debug.header("dl-edge-failover"), Some("true"), "{primary}");
+        let wrong = curl(
+            &ctx.work,
+            edge.port,
+            &edge.url(&format!("/{OBJECT}")),
+            &["-H", "dl-edge-debug: guess"],
+        );
+        assert!(!wrong.has_header("dl-edge-bucket"));
         let line = &edge.wait_for_log_lines("splunk", 1)[0]["event"];
         assert_eq!(line["routing"]["bucket"], "kubernetes-release", "{primary}");
         assert_eq!(line["routing"]["failover"], true, "{primary}");
