@@ -196,6 +196,12 @@ impl Edge {
         format!("http://dl.k8s.io:{}{}", self.port, path)
     }
 
+    /// The Viceroy process, for memory readings.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self._process.0.id()
+    }
+
     pub fn output(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
