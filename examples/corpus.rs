@@ -16,14 +16,18 @@ use dl_edge::privacy::IpMode;
 use dl_edge::shield::Plan;
 
 fn main() {
-    let repeat: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let repeat: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     let paths: Vec<&str> = include_str!("../tests/fixtures/urls.tsv")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| l.split('\t').next())
         .collect();
     let config = Config::default();
-    let plan = Plan::parse(include_str!("../docs/shield-plan.example.json")).expect("the example plan");
+    let plan =
+        Plan::parse(include_str!("../docs/shield-plan.example.json")).expect("the example plan");
     let endpoints = parse_endpoints(r#"[{"name":"splunk","format":"hec"}]"#).expect("endpoints");
     let ip = "3.208.0.10".parse().ok();
     let mut bytes = 0;
@@ -59,15 +63,29 @@ fn main() {
                 let place = locality::locate(ip, None);
                 let choice = plan.choose(&fetch.classification, &fetch.target.path, place.group);
                 record.located(&place);
-                record.shielded("edge", choice.candidates.first().cloned(), Some(choice.rule));
-                record.responded(200, Some(1000), match policy.edge {
-                    cache::EdgeCache::Store { ttl, .. } => Some(ttl),
-                    cache::EdgeCache::DoNotStore => None,
-                });
+                record.shielded(
+                    "edge",
+                    choice.candidates.first().cloned(),
+                    Some(choice.rule),
+                );
+                record.responded(
+                    200,
+                    Some(1000),
+                    match policy.edge {
+                        cache::EdgeCache::Store { ttl, .. } => Some(ttl),
+                        cache::EdgeCache::DoNotStore => None,
+                    },
+                );
             }
             record.finished(1000, 1_000_000, None);
-            bytes += lines(&endpoints, &record).iter().map(|(_, l)| l.len()).sum::<usize>();
+            bytes += lines(&endpoints, &record)
+                .iter()
+                .map(|(_, l)| l.len())
+                .sum::<usize>();
         }
     }
-    println!("{} requests, {bytes} bytes of log lines", repeat * paths.len());
+    println!(
+        "{} requests, {bytes} bytes of log lines",
+        repeat * paths.len()
+    );
 }
