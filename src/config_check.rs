@@ -63,7 +63,7 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
                 message: format!(
                     "overrides: {} expired at {}; the service ignores it, remove it",
                     o.name,
-                    crate::overrides::format_utc(o.expires)
+                    crate::utc::format_utc(o.expires)
                 ),
             });
         }

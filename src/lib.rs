@@ -28,6 +28,7 @@ pub mod response;
 pub mod route;
 pub mod shield;
 pub mod sigv4;
+pub mod utc;
 pub mod version;
 
 #[cfg(test)]

@@ -10,8 +10,6 @@
 use std::net::IpAddr;
 
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::client_tool;
 use crate::decision::{Decision, Reply};
@@ -209,7 +207,7 @@ impl LogRecord {
         LogRecord {
             schema: SCHEMA_VERSION,
             time: TimeFields {
-                start: rfc3339_millis(start_epoch_ms),
+                start: crate::utc::rfc3339_millis(start_epoch_ms),
                 start_epoch_ms,
                 duration_ms: 0.0,
             },
@@ -366,15 +364,6 @@ fn clip(text: &str, max: usize) -> String {
         end -= 1;
     }
     text[..end].to_owned()
-}
-
-/// `2026-11-21T10:45:06.123Z` for milliseconds since 1970.
-pub fn rfc3339_millis(epoch_ms: i64) -> String {
-    let nanos = i128::from(epoch_ms) * 1_000_000;
-    OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
 #[cfg(test)]

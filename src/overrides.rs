@@ -10,9 +10,9 @@
 
 use serde::Deserialize;
 
-use crate::conditional::days_from_civil;
 use crate::config::{Config, Route};
 use crate::shield::Plan;
+use crate::utc::{format_utc, parse_utc};
 
 /// What an override does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,36 +110,6 @@ fn entry(r: &RawOverride) -> Result<Override, String> {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` to seconds since 1970 (UTC only, on purpose: an
-/// expiry must not depend on whose clock reads it).
-pub fn parse_utc(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    let shape = b.len() == 20
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b[10] == b'T'
-        && b[13] == b':'
-        && b[16] == b':'
-        && b[19] == b'Z';
-    if !shape {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let s = &text[range];
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let valid = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second < 61;
-    valid.then(|| days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
 /// What applying the overrides did, for the log.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -212,11 +182,6 @@ fn force_bucket(config: &mut Config, prefix: &str, bucket: &str) {
     }
 }
 
-/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn format_utc(seconds: i64) -> String {
-    crate::log_record::rfc3339_millis(seconds * 1000).replace(".000", "")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,21 +193,6 @@ mod tests {
         let map: HashMap<&str, &str> = [("overrides", overrides)].into();
         let (config, warnings) = Config::load(&map);
         (config, warnings.iter().map(ToString::to_string).collect())
-    }
-
-    #[test]
-    fn parses_utc_times_only() {
-        assert_eq!(parse_utc("2026-11-21T10:45:06Z"), Some(NOW));
-        assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
-        for bad in [
-            "2026-11-21",
-            "2026-11-21T10:45:06+01:00",
-            "2026-13-01T00:00:00Z",
-            "tomorrow",
-            "",
-        ] {
-            assert_eq!(parse_utc(bad), None, "{bad}");
-        }
     }
 
     #[test]

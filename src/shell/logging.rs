@@ -6,9 +6,10 @@ use std::io::Write;
 use dl_edge::config::{Config, ConfigWarning, LogSettings};
 use dl_edge::locality::Locality;
 use dl_edge::log_endpoint::{lines, sampled, ServiceLogLine};
-use dl_edge::log_record::{rfc3339_millis, LogRecord, ServiceFields};
+use dl_edge::log_record::{LogRecord, ServiceFields};
 use dl_edge::overrides::Applied;
 use dl_edge::privacy::IpMode;
+use dl_edge::utc::rfc3339_millis;
 use fastly::log::Endpoint;
 
 use super::client::ClientRequest;
