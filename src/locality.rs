@@ -35,10 +35,15 @@ pub struct CloudRegion {
 /// `None`.
 pub fn cloud_region(ip: IpAddr) -> Option<CloudRegion> {
     let index = match ip {
-        IpAddr::V4(v4) => find(cloud_ranges::V4, u32::from(v4)),
+        IpAddr::V4(v4) => find_v4(u32::from(v4)),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => find(cloud_ranges::V4, u32::from(v4)),
-            None => find(cloud_ranges::V6, (u128::from(v6) >> 64) as u64),
+            Some(v4) => find_v4(u32::from(v4)),
+            None => find(
+                cloud_ranges::V6_FIRST,
+                cloud_ranges::V6_LAST,
+                cloud_ranges::V6_REGION,
+                (u128::from(v6) >> 64) as u64,
+            ),
         },
     }?;
     let (cloud, region) = cloud_ranges::REGIONS[usize::from(index)];
@@ -46,10 +51,19 @@ pub fn cloud_region(ip: IpAddr) -> Option<CloudRegion> {
 }
 
 /// The region index of the range holding `x` in a sorted, disjoint table.
-fn find<T: Copy + Ord>(table: &[(T, T, u16)], x: T) -> Option<u16> {
-    let after = table.partition_point(|&(first, _, _)| first <= x);
-    let (_, last, region) = *table.get(after.checked_sub(1)?)?;
-    (x <= last).then_some(region)
+fn find_v4(x: u32) -> Option<u16> {
+    find(
+        cloud_ranges::V4_FIRST,
+        cloud_ranges::V4_LAST,
+        cloud_ranges::V4_REGION,
+        x,
+    )
+}
+
+/// The region of the range holding `x`, over parallel sorted arrays.
+fn find<T: Copy + Ord>(first: &[T], last: &[T], region: &[u16], x: T) -> Option<u16> {
+    let i = first.partition_point(|&f| f <= x).checked_sub(1)?;
+    (x <= *last.get(i)?).then(|| region[i])
 }
 
 /// A coarse area of the world that shares shield candidates.

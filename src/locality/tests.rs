@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::cloud_ranges::{REGIONS, SYNC_TOKENS, V4, V6};
+use super::cloud_ranges::{
+    REGIONS, SYNC_TOKENS, V4_FIRST, V4_LAST, V4_REGION, V6_FIRST, V6_LAST, V6_REGION,
+};
 use super::*;
 
 /// Regions scripts/gen-cloud-ranges drops: they are not a place.
@@ -83,26 +85,32 @@ fn the_extremes_of_the_address_space_are_not_clouds() {
 /// with valid region indexes, and REGIONS sorted without duplicates.
 #[test]
 fn tables_are_sorted_and_disjoint() {
-    fn check<T: Copy + Ord + std::fmt::Debug>(name: &str, table: &[(T, T, u16)]) {
-        assert!(!table.is_empty(), "{name} is empty");
-        for &(first, last, region) in table {
-            assert!(first <= last, "{name}: {first:?} > {last:?}");
+    fn check<T: Copy + Ord + std::fmt::Debug>(name: &str, first: &[T], last: &[T], region: &[u16]) {
+        assert!(!first.is_empty(), "{name} is empty");
+        assert_eq!(first.len(), last.len(), "{name}: parallel arrays");
+        assert_eq!(first.len(), region.len(), "{name}: parallel arrays");
+        for i in 0..first.len() {
             assert!(
-                usize::from(region) < REGIONS.len(),
-                "{name}: bad index {region}"
+                first[i] <= last[i],
+                "{name}: {:?} > {:?}",
+                first[i],
+                last[i]
             );
-        }
-        for pair in table.windows(2) {
             assert!(
-                pair[0].1 < pair[1].0,
-                "{name}: {:?} overlaps {:?}",
-                pair[0],
-                pair[1]
+                usize::from(region[i]) < REGIONS.len(),
+                "{name}: bad index {}",
+                region[i]
             );
+            if i > 0 {
+                assert!(
+                    last[i - 1] < first[i],
+                    "{name}: range {i} overlaps the one before"
+                );
+            }
         }
     }
-    check("V4", V4);
-    check("V6", V6);
+    check("V4", V4_FIRST, V4_LAST, V4_REGION);
+    check("V6", V6_FIRST, V6_LAST, V6_REGION);
     assert!(
         REGIONS.windows(2).all(|w| w[0] < w[1]),
         "REGIONS not sorted and unique"
