@@ -14,6 +14,7 @@ pub mod conditional;
 pub mod config;
 pub mod config_check;
 pub mod decision;
+pub mod fnv;
 pub mod locality;
 pub mod log_endpoint;
 pub mod log_record;

@@ -112,11 +112,7 @@ pub fn sampled(id: &str, rate: f64) -> bool {
     if rate >= 1.0 {
         return true;
     }
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let hash = crate::fnv::fnv1a(id.bytes());
     ((hash >> 11) as f64 / (1u64 << 53) as f64) < rate
 }
 

@@ -53,12 +53,7 @@ pub fn try_next(result: AttemptResult, next: &Alternate) -> bool {
 /// object always goes to the same bucket at a given percentage, and raising
 /// the percentage only moves objects to the new bucket.
 pub fn in_new_share(object: &str, percent: u8) -> bool {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in object.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash % 100 < u64::from(percent)
+    crate::fnv::fnv1a(object.bytes()) % 100 < u64::from(percent)
 }
 
 /// Maps a decoded public path to its bucket and object.

@@ -276,11 +276,7 @@ impl ShieldChoice {
 /// Rendezvous score of a shield for a key: FNV-1a over both, then a
 /// 64-bit finalizer so that similar names spread well.
 fn score(shield: &str, key: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in shield.bytes().chain([0]).chain(key.bytes()) {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let mut hash = crate::fnv::fnv1a(shield.bytes().chain([0]).chain(key.bytes()));
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
     hash ^= hash >> 33;
