@@ -44,16 +44,16 @@ pub struct Outcome {
 /// to the origin.
 pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) -> Outcome {
     let sent = match hop {
-        Hop::Shield {
-            backend, header, ..
-        } => match send(shield_request(fetch, header), backend, fetch, &config.cache) {
-            Err(e) if unreachable(&e) => {
-                let mut outcome = fetch_from_origin(client, fetch, config);
-                outcome.shield_unreachable = true;
-                return outcome;
+        Hop::Shield { backend, header } => {
+            match send(shield_request(fetch, header), backend, fetch, &config.cache) {
+                Err(e) if unreachable(&e) => {
+                    let mut outcome = fetch_from_origin(client, fetch, config);
+                    outcome.shield_unreachable = true;
+                    return outcome;
+                }
+                sent => sent,
             }
-            sent => sent,
-        },
+        }
         Hop::Origin => return fetch_from_origin(client, fetch, config),
     };
     finish(sent, client, fetch, config)
@@ -65,10 +65,12 @@ pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) 
 fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome {
     let target = &fetch.target;
     let mut bucket = target.bucket.as_str();
+    // The decision already built the first bucket's request.
+    let mut origin = fetch.origin.clone();
     let mut alternates = target.alternates.iter().peekable();
     let mut failures = Vec::new();
     loop {
-        let attempt = attempt(bucket, fetch, config);
+        let attempt = attempt(bucket, &origin, fetch, config);
         let result = match &attempt {
             Ok((response, _)) => AttemptResult::Status(response.get_status().as_u16()),
             Err(_) => AttemptResult::Unreachable,
@@ -83,6 +85,7 @@ fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> 
                     ),
                 });
                 bucket = &next.bucket;
+                origin = route::origin_request_for(bucket, &target.object, config);
             }
             None => {
                 let why = |last: String| {
@@ -100,12 +103,13 @@ fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> 
                         }
                         outcome
                     }
-                    Err(failure) if failure.credentials => {
+                    Err(failure) => {
                         let mut outcome = failed(why(failure.reason));
-                        outcome.response = refused_credentials();
+                        if failure.credentials {
+                            outcome.response = refused_credentials();
+                        }
                         outcome
                     }
-                    Err(failure) => failed(why(failure.reason)),
                 };
                 outcome.bucket = bucket.to_owned();
                 outcome.failures = failures;
@@ -125,6 +129,7 @@ struct Failure {
 /// One origin request to one bucket, signed if the bucket is private.
 fn attempt(
     bucket: &str,
+    origin: &OriginRequest,
     fetch: &Fetch,
     config: &Config,
 ) -> Result<(Response, &'static str), Failure> {
@@ -132,14 +137,13 @@ fn attempt(
         reason,
         credentials,
     };
-    let origin = route::origin_request_for(bucket, &fetch.target.object, config);
     let Ok(backend) = Backend::from_name(&origin.backend) else {
         return Err(failure(
             format!("no backend named {:?} for bucket {bucket}", origin.backend),
             false,
         ));
     };
-    let mut request = origin_request(fetch, &origin);
+    let mut request = origin_request(fetch, origin);
     let signed = config.signed_buckets.iter().any(|b| b == bucket);
     if signed {
         let Some(credentials) = credentials(bucket) else {
