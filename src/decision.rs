@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::path::{self, PublicPath};
 use crate::range::{self, RangeRequest};
 use crate::rejection::Rejection;
-use crate::response::{ALLOW, ALWAYS, PREFLIGHT};
+use crate::response::{ALLOW, ALWAYS, PLAIN_TEXT_ERROR, PREFLIGHT};
 use crate::route::{self, OriginRequest, Target};
 
 /// What the shell knows about the client request, before any decision.
@@ -73,18 +73,16 @@ impl Reply {
     }
 
     pub fn headers(self) -> Vec<(&'static str, &'static str)> {
-        let mut headers = ALWAYS.to_vec();
         match self {
-            Reply::Preflight => headers.extend(PREFLIGHT),
+            Reply::Preflight => [ALWAYS.as_slice(), &PREFLIGHT].concat(),
             Reply::Rejected(rejection) => {
-                headers.push(("content-type", "text/plain; charset=utf-8"));
-                headers.push(("cache-control", "no-store"));
+                let mut headers = PLAIN_TEXT_ERROR.to_vec();
                 if rejection == Rejection::MethodNotAllowed {
                     headers.push(("allow", ALLOW));
                 }
+                headers
             }
         }
-        headers
     }
 }
 

@@ -20,6 +20,16 @@ pub const PREFLIGHT: [(&str, &str); 3] = [
     ("access-control-max-age", "86400"),
 ];
 
+/// Headers of every short plain-text error the edge makes itself (a
+/// rejection, an unreachable origin, refused credentials): never cached.
+pub const PLAIN_TEXT_ERROR: [(&str, &str); 5] = [
+    ALWAYS[0],
+    ALWAYS[1],
+    ALWAYS[2],
+    ("content-type", "text/plain; charset=utf-8"),
+    ("cache-control", "no-store"),
+];
+
 /// The `Allow` value of a 405.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 

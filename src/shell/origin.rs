@@ -11,7 +11,7 @@ use dl_edge::conditional::not_modified;
 use dl_edge::config::{CacheSettings, Config};
 use dl_edge::decision::Fetch;
 use dl_edge::range::RangeRequest;
-use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE};
+use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE, PLAIN_TEXT_ERROR};
 use dl_edge::route::{self, AttemptResult, OriginRequest};
 use dl_edge::sigv4::{self, Credentials};
 use fastly::http::request::{SendError, SendErrorCause};
@@ -429,11 +429,9 @@ fn origin_unavailable() -> Response {
 /// A short plain-text error made at the edge, never cached.
 fn edge_error(status: u16, body: &'static str) -> Response {
     let mut response = Response::from_status(status);
-    for (name, value) in ALWAYS {
+    for (name, value) in PLAIN_TEXT_ERROR {
         response.set_header(name, value);
     }
-    response.set_header("cache-control", "no-store");
-    response.set_header("content-type", "text/plain; charset=utf-8");
     response.set_header("content-length", body.len().to_string());
     response.set_body(body);
     response
