@@ -24,6 +24,9 @@ const SALT_KEY: &str = "log_ip_salt";
 pub struct RequestLog {
     pub record: LogRecord,
     settings: LogSettings,
+    /// Whether this request is one of the sample that repeats warnings
+    /// every request would meet (config, shield, failover, overrides).
+    repeats_warnings: bool,
 }
 
 impl RequestLog {
@@ -48,13 +51,14 @@ impl RequestLog {
         let mut record =
             LogRecord::begin(&client.meta(), settings.client_ip, salt.as_deref(), service);
         record.config_warnings = (warnings.len() + store_problems.len()) as u32;
-        let log = RequestLog { record, settings };
-        if sampled(&log.record.request.id, log.settings.warning_sample_rate) {
-            let messages = warnings.iter().map(ToString::to_string);
-            for message in messages.chain(store_problems.iter().cloned()) {
-                log.service("warn", "config", &message);
-            }
-        }
+        let repeats_warnings = sampled(&record.request.id, settings.warning_sample_rate);
+        let log = RequestLog {
+            record,
+            settings,
+            repeats_warnings,
+        };
+        let messages = warnings.iter().map(ToString::to_string);
+        log.warn_sampled("config", messages.chain(store_problems.iter().cloned()));
         if log.settings.client_ip == IpMode::Hashed && salt.is_none() {
             log.service(
                 "warn",
@@ -73,13 +77,7 @@ impl RequestLog {
             placement.shield.clone(),
             placement.rule.clone(),
         );
-        // Every request meets the same shield problems while they last, so
-        // like config warnings they are repeated for a sample only.
-        if sampled(&self.record.request.id, self.settings.warning_sample_rate) {
-            for warning in &placement.warnings {
-                self.warn("shield", warning);
-            }
-        }
+        self.warn_sampled("shield", placement.warnings.iter());
     }
 
     /// Records the bucket that answered and, after a failover, why the
@@ -89,20 +87,25 @@ impl RequestLog {
             self.record.routing.bucket = Some(bucket.to_owned());
         }
         self.record.routing.failover = !failures.is_empty();
-        if sampled(&self.record.request.id, self.settings.warning_sample_rate) {
-            for failure in failures {
-                self.warn("origin", &format!("failed over: {failure}"));
-            }
-        }
+        self.warn_sampled(
+            "origin",
+            failures.iter().map(|f| format!("failed over: {f}")),
+        );
     }
 
     /// Names the overrides in force on the record, and says on the service
     /// log (sampled) which are in force and which expired.
     pub fn overrides(&mut self, applied: Applied) {
         self.record.overrides = applied.active;
-        if sampled(&self.record.request.id, self.settings.warning_sample_rate) {
-            for notice in &applied.notices {
-                self.warn("override", notice);
+        self.warn_sampled("override", applied.notices.iter());
+    }
+
+    /// Warnings that every request meets while their cause lasts, written
+    /// for the sampled share of requests only (`warning_sample_rate`).
+    fn warn_sampled(&self, kind: &'static str, messages: impl Iterator<Item = impl AsRef<str>>) {
+        if self.repeats_warnings {
+            for message in messages {
+                self.warn(kind, message.as_ref());
             }
         }
     }
