@@ -213,7 +213,7 @@ fn origin_request_headers(ctx: &Ctx) {
     let seen = ctx.proxy.seen();
     let heads: Vec<_> = seen[before..]
         .iter()
-        .filter(|h| h.line != "GET / HTTP/1.1")
+        .filter(|h| !h.is_startup_probe())
         .collect();
     assert_eq!(heads.len(), 1, "one origin request: {heads:?}");
     let head = heads[0];

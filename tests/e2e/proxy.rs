@@ -17,6 +17,11 @@ pub struct RequestHead {
 }
 
 impl RequestHead {
+    /// Viceroy sends `GET /` to every backend when it starts.
+    pub fn is_startup_probe(&self) -> bool {
+        self.line == "GET / HTTP/1.1"
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -71,6 +76,13 @@ impl Proxy {
     pub fn seen(&self) -> Vec<RequestHead> {
         self.seen.lock().expect("proxy log").clone()
     }
+
+    /// The requests the service made, without Viceroy's start-up probe.
+    pub fn requests(&self) -> Vec<RequestHead> {
+        let mut seen = self.seen();
+        seen.retain(|h| !h.is_startup_probe());
+        seen
+    }
 }
 
 fn forward(
@@ -93,8 +105,7 @@ fn forward(
     }
     rewritten.push_str("connection: close\r\n\r\n");
     let head = RequestHead { line, headers };
-    let refused =
-        verify.is_some_and(|v| head.line != "GET / HTTP/1.1" && !signature_valid(&head, v));
+    let refused = verify.is_some_and(|v| !head.is_startup_probe() && !signature_valid(&head, v));
     log.lock().expect("proxy log").push(head);
     if refused {
         let body = "<Error><Code>SignatureDoesNotMatch</Code></Error>";

@@ -84,12 +84,7 @@ fn get_from(
 }
 
 fn origin_requests(proxy: &Proxy) -> Vec<String> {
-    proxy
-        .seen()
-        .into_iter()
-        .map(|h| h.line)
-        .filter(|l| l != "GET / HTTP/1.1")
-        .collect()
+    proxy.requests().into_iter().map(|h| h.line).collect()
 }
 
 fn shielding(ctx: &Ctx) {
