@@ -13,26 +13,14 @@ pub struct Delivered {
     pub error: Option<String>,
 }
 
-/// Sends an edge answer whose body is already in memory.
-pub fn send_small(response: Response, body_len: usize) -> Delivered {
-    response.send_to_client();
-    Delivered {
-        bytes: body_len as u64,
-        error: None,
-    }
-}
-
-/// Sends an origin response. With a `Content-Length` (origin responses
-/// almost always have one) the platform copies the body itself and the
-/// length is what was sent: the fast path, measured in
+/// Sends the response. With a `Content-Length` (edge answers and origin
+/// responses almost always have one; `length` is its value) the platform
+/// copies the body itself and the length is what was sent: the fast path, measured in
 /// docs/performance.md at several times the throughput of streaming the
 /// body through the Wasm instance under Viceroy. The length is kept by
 /// manual framing (product rule 4: HEAD must keep it). A body of unknown
 /// length is streamed through a small buffer and counted.
-pub fn deliver(mut response: Response, head: bool) -> Delivered {
-    let length = response
-        .get_header_str("content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok());
+pub fn deliver(mut response: Response, head: bool, length: Option<u64>) -> Delivered {
     if let Some(length) = length {
         response.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);
         response.send_to_client();
@@ -41,7 +29,7 @@ pub fn deliver(mut response: Response, head: bool) -> Delivered {
             error: None,
         };
     }
-    if response.get_status().as_u16() == 304 {
+    if matches!(response.get_status().as_u16(), 204 | 304) {
         response.send_to_client();
         return Delivered {
             bytes: 0,

@@ -65,15 +65,10 @@ pub fn handle_client_request() {
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);
-    log.record.responded(
-        response.get_status().as_u16(),
-        content_length(&response),
-        ttl,
-    );
-    let delivered = match &decision {
-        Decision::Reply(reply) => delivery::send_small(response, reply.body().len()),
-        Decision::Fetch(_) => delivery::deliver(response, head),
-    };
+    let length = content_length(&response);
+    log.record
+        .responded(response.get_status().as_u16(), length, ttl);
+    let delivered = delivery::deliver(response, head, length);
     log.finish(&client, delivered);
 }
 
@@ -83,7 +78,11 @@ fn reply_at_edge(reply: Reply) -> Response {
     for (name, value) in reply.headers() {
         response.set_header(name, value);
     }
-    response.set_body(reply.body());
+    let body = reply.body();
+    if !body.is_empty() {
+        response.set_header("content-length", body.len().to_string());
+    }
+    response.set_body(body);
     response
 }
 
