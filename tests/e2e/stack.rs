@@ -157,6 +157,28 @@ impl Edge {
         config: &str,
         extra_toml: &str,
     ) -> Edge {
+        Edge::start_module(
+            tools,
+            &tools.wasm,
+            root,
+            work,
+            origin_port,
+            config,
+            extra_toml,
+        )
+    }
+
+    /// Like [`Edge::start_with`], running `wasm` instead of the service:
+    /// the soak runs the pass-through baseline this way.
+    pub fn start_module(
+        tools: &Tools,
+        wasm: &Path,
+        root: &Path,
+        work: &Path,
+        origin_port: u16,
+        config: &str,
+        extra_toml: &str,
+    ) -> Edge {
         let n = EDGE_COUNT.fetch_add(1, Ordering::SeqCst);
         let config_path = work.join(format!("config-{n}.json"));
         fs::write(&config_path, config).expect("write config store file");
@@ -177,7 +199,7 @@ impl Edge {
                 .arg("-C")
                 .arg(&toml_path)
                 .args(["--addr", &format!("127.0.0.1:{port}")])
-                .arg(&tools.wasm)
+                .arg(wasm)
                 .stdout(out.try_clone().expect("clone log handle"))
                 .stderr(out)
                 .spawn()
