@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# The load rig shared by scripts/bench and scripts/profile: one
+# fake-gcs-server seeded with the sample layout, and Viceroy instances in
+# front of it, all on loopback and all stopped on exit. Source it after
+# scripts/lib/tools.sh, with the tools installed.
+
+RIG="$(mktemp -d)"
+rig_pids=()
+rig_cleanup() {
+    # Viceroys are started inside $(...), so their PIDs are kept in files.
+    for pid in "${rig_pids[@]}" $(cat "$RIG"/pid-* 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$RIG"
+}
+trap rig_cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+scripts/seed-origin "$RIG/data" >/dev/null
+GCS_PORT="$(free_port)"
+"$(fake_gcs_binary)" -scheme http -host 127.0.0.1 -port "$GCS_PORT" -backend memory \
+    -log-level warn -data "$RIG/data" 2>/dev/null &
+rig_pids+=($!)
+
+# The 4 KiB object of the small-object runs, by its public path.
+SMALL_OBJECT="release/v1.30.4/bin/linux/amd64/kube-apiserver.docker_tag"
+
+start_viceroy() { # WASM CONFIG_JSON [VICEROY ARGS...] -> prints port; PID in $RIG/pid-<port>
+    local wasm="$1" config="$2" port
+    shift 2
+    port="$(free_port)"
+    echo "$config" >"$RIG/config-$port.json"
+    sed -e "s|@GCS_PORT@|$GCS_PORT|" -e "s|@CONFIG_JSON@|$RIG/config-$port.json|" \
+        scripts/lib/viceroy.toml.in >"$RIG/viceroy-$port.toml"
+    "$VICEROY" serve "$@" -C "$RIG/viceroy-$port.toml" --addr "127.0.0.1:$port" "$wasm" \
+        >"$RIG/viceroy-$port.log" 2>&1 &
+    echo $! >"$RIG/pid-$port"
+    for _ in $(seq 1 300); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+        sleep 0.1
+    done
+    echo "$port"
+}
