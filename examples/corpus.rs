@@ -65,7 +65,7 @@ fn main() {
                 record.located(&place);
                 record.shielded(
                     "edge",
-                    choice.candidates.first().cloned(),
+                    choice.candidates.first().map(|c| (*c).to_owned()),
                     Some(choice.rule),
                 );
                 record.responded(

@@ -107,7 +107,7 @@ pub fn simulate(
     config: &Config,
 ) -> Simulation {
     let mut sizes: HashMap<String, u64> = HashMap::new();
-    let mut fetched: Vec<(TrafficRequest, String, Vec<String>)> = Vec::new();
+    let mut fetched: Vec<(TrafficRequest, String, Vec<&str>)> = Vec::new();
     let mut skipped = 0;
     for request in traffic {
         let view = RequestView {
@@ -127,7 +127,7 @@ pub fn simulate(
         let choice = plan.choose(&fetch.classification, &fetch.target.path, request.group);
         fetched.push((request.clone(), object, choice.candidates));
     }
-    let run = |route: &dyn Fn(&TrafficRequest, &[String]) -> Option<String>| {
+    let run = |route: &dyn Fn(&TrafficRequest, &[&str]) -> Option<String>| {
         let mut outcome = Outcome::default();
         let mut caches: HashSet<(String, &str)> = HashSet::new();
         let (mut distance, mut shielded) = (0.0, 0u64);
@@ -165,7 +165,7 @@ pub fn simulate(
             static_shield.to_owned(),
             run(&|_, _| Some(static_shield.to_owned())),
         ),
-        plan: run(&|_, candidates| candidates.first().cloned()),
+        plan: run(&|_, candidates| candidates.first().map(|c| (*c).to_owned())),
     }
 }
 

@@ -38,46 +38,49 @@ pub struct Rule {
     pub groups: Option<Vec<RegionGroup>>,
     /// Candidate shield codes, most preferred first before hashing; empty
     /// means "no shield: go straight to the origin".
-    pub shields: Vec<String>,
+    pub shields: Vec<&'static str>,
 }
 
 /// The shield plan (`shield_plan` in the Config Store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub granularity: Granularity,
-    pub groups: BTreeMap<RegionGroup, Vec<String>>,
+    pub groups: BTreeMap<RegionGroup, Vec<&'static str>>,
     pub rules: Vec<Rule>,
     /// For markers, CI builds and unversioned paths.
-    pub unversioned: Vec<String>,
+    pub unversioned: Vec<&'static str>,
     /// For a group with no candidates of its own.
-    pub default: Vec<String>,
+    pub default: Vec<&'static str>,
 }
 
-/// The plan's JSON form, before validation.
+/// The plan's JSON form, before validation. A configured plan is parsed
+/// on every request, so names are borrowed from the text rather than
+/// copied (a name written with JSON escapes is refused as not a string).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPlan {
+struct RawPlan<'a> {
     #[serde(default = "minor")]
     granularity: Granularity,
-    #[serde(default)]
-    groups: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    rules: Vec<RawRule>,
-    #[serde(default)]
-    unversioned: Option<Vec<String>>,
-    #[serde(default)]
-    default: Vec<String>,
+    #[serde(default, borrow)]
+    groups: BTreeMap<&'a str, Vec<&'a str>>,
+    #[serde(default, borrow)]
+    rules: Vec<RawRule<'a>>,
+    #[serde(default, borrow)]
+    unversioned: Option<Vec<&'a str>>,
+    #[serde(default, borrow)]
+    default: Vec<&'a str>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+struct RawRule<'a> {
     name: String,
     #[serde(default)]
     versions: Option<String>,
-    #[serde(default)]
-    groups: Option<Vec<String>>,
-    shields: Vec<String>,
+    #[serde(default, borrow)]
+    groups: Option<Vec<&'a str>>,
+    #[serde(borrow)]
+    shields: Vec<&'a str>,
 }
 
 fn minor() -> Granularity {
@@ -94,57 +97,65 @@ impl Plan {
         let raw: RawPlan =
             serde_json::from_str(text).map_err(|e| vec![format!("not a plan: {e}")])?;
         let mut problems = Vec::new();
-        let mut shields = |list: Vec<String>, whose: &str| -> Vec<String> {
-            for code in &list {
-                if !is_shield(code) {
-                    problems.push(format!("{whose}: {code:?} is not a known shield POP code"));
-                }
-            }
-            list
+        // Each code becomes the table's own `&'static str`; whose list it
+        // is gets spelled out only for a problem.
+        let mut shields = |list: &[&str], whose: &dyn Fn() -> String| -> Vec<&'static str> {
+            list.iter()
+                .filter_map(|code| {
+                    let known = shield_code(code);
+                    if known.is_none() {
+                        problems.push(format!(
+                            "{}: {code:?} is not a known shield POP code",
+                            whose()
+                        ));
+                    }
+                    known
+                })
+                .collect()
         };
         let mut groups = BTreeMap::new();
         let mut unknown_groups = Vec::new();
-        for (name, list) in raw.groups {
-            let list = shields(list, &format!("group {name}"));
-            match RegionGroup::parse(&name) {
+        for (name, list) in &raw.groups {
+            let list = shields(list, &|| format!("group {name}"));
+            match RegionGroup::parse(name) {
                 Some(group) => {
                     groups.insert(group, list);
                 }
                 None => unknown_groups.push(format!("{name:?} is not a region group")),
             }
         }
-        let default = shields(raw.default, "default");
-        let unversioned = match raw.unversioned {
-            Some(list) => shields(list, "unversioned"),
+        let default = shields(&raw.default, &|| "default".to_owned());
+        let unversioned = match &raw.unversioned {
+            Some(list) => shields(list, &|| "unversioned".to_owned()),
             None => default.clone(),
         };
         let mut rules = Vec::new();
         let mut rule_problems = Vec::new();
         for rule in raw.rules {
-            let whose = format!("rule {}", rule.name);
-            let candidates = shields(rule.shields, &whose);
+            let whose = || format!("rule {}", rule.name);
+            let candidates = shields(&rule.shields, &whose);
             let versions = match rule.versions.as_deref().map(VersionRange::parse) {
                 Some(Err(e)) => {
-                    rule_problems.push(format!("{whose}: {e}"));
+                    rule_problems.push(format!("{}: {e}", whose()));
                     None
                 }
                 Some(Ok(range)) => Some(range),
                 None => None,
             };
-            let rule_groups = rule.groups.map(|names| {
+            let rule_groups = rule.groups.as_ref().map(|names| {
                 names
                     .iter()
                     .filter_map(|n| {
                         let group = RegionGroup::parse(n);
                         if group.is_none() {
-                            rule_problems.push(format!("{whose}: {n:?} is not a region group"));
+                            rule_problems.push(format!("{}: {n:?} is not a region group", whose()));
                         }
                         group
                     })
                     .collect::<Vec<_>>()
             });
             if rule.versions.is_none() && rule_groups.is_none() {
-                rule_problems.push(format!("{whose}: needs versions, groups or both"));
+                rule_problems.push(format!("{}: needs versions, groups or both", whose()));
             }
             rules.push(Rule {
                 name: rule.name,
@@ -247,7 +258,7 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShieldChoice {
     /// Shield codes to try in order; empty means straight to the origin.
-    pub candidates: Vec<String>,
+    pub candidates: Vec<&'static str>,
     /// What chose them: `rule:<name>`, `group:<group>`, `unversioned` or
     /// `default`.
     pub rule: String,
@@ -255,14 +266,19 @@ pub struct ShieldChoice {
 }
 
 impl ShieldChoice {
-    fn ordered(candidates: &[String], key: &str, rule: String, group: RegionGroup) -> ShieldChoice {
-        let mut scored: Vec<(u64, &String)> =
-            candidates.iter().map(|c| (score(c, key), c)).collect();
+    fn ordered(
+        candidates: &[&'static str],
+        key: &str,
+        rule: String,
+        group: RegionGroup,
+    ) -> ShieldChoice {
+        let mut scored: Vec<(u64, &'static str)> =
+            candidates.iter().map(|&c| (score(c, key), c)).collect();
         scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        let mut ordered: Vec<String> = Vec::with_capacity(scored.len());
+        let mut ordered: Vec<&'static str> = Vec::with_capacity(scored.len());
         for (_, code) in scored {
-            if !ordered.contains(code) {
-                ordered.push(code.clone());
+            if !ordered.contains(&code) {
+                ordered.push(code);
             }
         }
         ShieldChoice {
@@ -286,7 +302,13 @@ fn score(shield: &str, key: &str) -> u64 {
 
 /// Whether a code names a shield POP in the data.
 pub fn is_shield(code: &str) -> bool {
-    SHIELDS.binary_search_by(|(c, ..)| (*c).cmp(code)).is_ok()
+    shield_code(code).is_some()
+}
+
+/// The data's own copy of a shield code, if it names one.
+fn shield_code(code: &str) -> Option<&'static str> {
+    let i = SHIELDS.binary_search_by(|(c, ..)| (*c).cmp(code)).ok()?;
+    Some(SHIELDS[i].0)
 }
 
 /// Latitude and longitude of a shield POP.
