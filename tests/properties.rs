@@ -1,10 +1,15 @@
-//! Properties of the path parser and the decision over arbitrary input:
-//! they never panic, every accepted path names a safe, non-empty object,
-//! and rejection reasons are stable.
+//! Properties of the path parser, the decision and the config over
+//! arbitrary input: they never panic, every accepted path names a safe,
+//! non-empty object, rejection reasons are stable, and no Config Store
+//! value can break serving or lift the cap on 404 TTLs.
 
-use dl_edge::config::Config;
+use std::collections::HashMap;
+
+use dl_edge::classify::classify;
+use dl_edge::config::{Config, KEYS, MAX_NOT_FOUND_TTL};
 use dl_edge::decision::{decide, Decision, Reply, RequestView};
-use dl_edge::path;
+use dl_edge::locality::RegionGroup;
+use dl_edge::{overrides, path};
 use proptest::prelude::*;
 
 /// Request targets built from the characters that matter: separators,
@@ -34,8 +39,76 @@ fn target() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..16).prop_map(|pieces| pieces.concat())
 }
 
+/// Config Store values built from the pieces the JSON keys are made of
+/// (routes, log endpoints, overrides, shield plans), numbers, and
+/// arbitrary text.
+fn config_value() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("{".to_owned()),
+        Just("}".to_owned()),
+        Just(",".to_owned()),
+        Just(":".to_owned()),
+        Just("\"prefix\":\"/ci/\"".to_owned()),
+        Just("\"prefix\":\"/\"".to_owned()),
+        Just("\"bucket\":\"k8s-release-dev\"".to_owned()),
+        Just("\"strip_prefix\":true".to_owned()),
+        Just("\"new_percent\":101".to_owned()),
+        Just("\"name\":\"splunk\"".to_owned()),
+        Just("\"format\":\"hec\"".to_owned()),
+        Just("\"sample_rate\":2.5".to_owned()),
+        Just("\"kind\":\"max_ttl\"".to_owned()),
+        Just("\"seconds\":4294967295".to_owned()),
+        Just("\"expires\":\"2099-01-01T00:00:00Z\"".to_owned()),
+        Just("\"default\":[\"chi-il-us\"]".to_owned()),
+        Just("\"groups\":{\"na-east\":[\"iad-va-us\"]}".to_owned()),
+        Just("\"rules\":[{\"name\":\"r\",\"versions\":\">=1.2\",\"shields\":[]}]".to_owned()),
+        Just("\"granularity\":\"patch\"".to_owned()),
+        Just("\"\\u0069ad-va-us\"".to_owned()),
+        "-?[0-9]{1,6}",
+        "[0-9]{7,12}",
+        "[ -~]{0,12}",
+        any::<char>().prop_map(String::from),
+    ]
+    .boxed();
+    // A lone piece (a number, a word) as often as a composition.
+    prop_oneof![
+        piece.clone(),
+        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat()),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Whatever the Config Store holds, loading returns a config (bad
+    /// values fall back to defaults, each reported under its own key),
+    /// overrides apply, a 404 is never cached past the cap (product rule
+    /// 1), and requests are still decided.
+    #[test]
+    fn no_config_value_breaks_serving(values in prop::collection::vec((0..KEYS.len(), config_value()), 0..6)) {
+        let store: HashMap<String, String> = values
+            .iter()
+            .map(|(key, value)| (KEYS[*key].name.to_owned(), value.clone()))
+            .collect();
+        let (mut config, warnings) = Config::load(&store);
+        for warning in &warnings {
+            prop_assert!(store.contains_key(warning.key), "{} warned but not set", warning.key);
+        }
+        overrides::apply(&mut config, 1_800_000_000);
+        prop_assert!(config.cache.not_found_ttl <= MAX_NOT_FOUND_TTL);
+        prop_assert!(!config.hosts.is_empty());
+        for target in ["/release/stable.txt", "/release/v1.31.0/bin/linux/amd64/kubectl", "/ci/latest.txt"] {
+            let view = RequestView { method: "GET", host: Some(&config.hosts[0]), target, range: None, header_bytes: 100 };
+            if let Decision::Fetch(fetch) = decide(&view, &config) {
+                prop_assert!(!fetch.target.object.is_empty());
+                for group in RegionGroup::ALL {
+                    config.shield_plan.choose(&classify(target), target, group);
+                }
+            }
+        }
+    }
 
     /// Whatever the bytes, parsing returns; an accepted path is absolute,
     /// has no `.`/`..`/empty segment, no control character, no backslash.
