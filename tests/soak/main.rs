@@ -89,19 +89,17 @@ fn main() {
     let baseline = std::env::var_os("DL_EDGE_BASELINE_WASM")
         .map(PathBuf::from)
         .unwrap_or(root.join("target/wasm32-wasip1/release/passthrough.wasm"));
-    let tools = match Tools::find(&root) {
-        Ok(tools) if baseline.exists() => tools,
-        found if std::env::var_os("DL_EDGE_E2E").is_none() => {
-            let why = found
-                .err()
-                .unwrap_or(format!("{} is missing", baseline.display()));
+    let found = Tools::find(&root).and_then(|tools| match baseline.exists() {
+        true => Ok(tools),
+        false => Err(format!("{} is missing", baseline.display())),
+    });
+    let tools = match found {
+        Ok(tools) => tools,
+        Err(why) if std::env::var_os("DL_EDGE_E2E").is_none() => {
             println!("soak: skipped ({why}); scripts/soak installs the tools and runs it");
             return;
         }
-        found => {
-            let why = found
-                .err()
-                .unwrap_or(format!("{} is missing", baseline.display()));
+        Err(why) => {
             eprintln!("soak: cannot run: {why}");
             std::process::exit(1);
         }
