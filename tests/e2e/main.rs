@@ -109,17 +109,8 @@ type Case = (&'static str, fn(&Ctx));
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let required = std::env::var_os("DL_EDGE_E2E").is_some();
-    let tools = match Tools::find(&root) {
-        Ok(tools) => tools,
-        Err(why) if !required => {
-            println!("e2e: skipped ({why}); scripts/test installs the tools and runs them");
-            return;
-        }
-        Err(why) => {
-            eprintln!("e2e: cannot run: {why}");
-            std::process::exit(1);
-        }
+    let Some(tools) = Tools::for_suite(&root, "e2e", "scripts/test", &[]) else {
+        return;
     };
     let work = root.join("target/e2e-work");
     let _ = std::fs::remove_dir_all(&work);

@@ -10,6 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Paths of the tools and the Wasm under test.
+#[derive(Clone)]
 pub struct Tools {
     pub viceroy: PathBuf,
     pub fake_gcs: PathBuf,
@@ -17,6 +18,27 @@ pub struct Tools {
 }
 
 impl Tools {
+    /// The tools for a test suite, plus `also` (files it needs besides),
+    /// or `None` after saying why it is skipped. When `DL_EDGE_E2E` asks
+    /// for the suite, a missing tool is a failure instead.
+    pub fn for_suite(root: &Path, suite: &str, runner: &str, also: &[&Path]) -> Option<Tools> {
+        let found = Tools::find(root).and_then(|tools| match also.iter().find(|p| !p.exists()) {
+            None => Ok(tools),
+            Some(missing) => Err(format!("{} is missing", missing.display())),
+        });
+        match found {
+            Ok(tools) => Some(tools),
+            Err(why) if std::env::var_os("DL_EDGE_E2E").is_none() => {
+                println!("{suite}: skipped ({why}); {runner} installs the tools and runs it");
+                None
+            }
+            Err(why) => {
+                eprintln!("{suite}: cannot run: {why}");
+                std::process::exit(1);
+            }
+        }
+    }
+
     /// Finds the tools `scripts/test` installs; `None` with the reason if
     /// one is missing.
     pub fn find(root: &Path) -> Result<Tools, String> {
@@ -157,28 +179,6 @@ impl Edge {
         config: &str,
         extra_toml: &str,
     ) -> Edge {
-        Edge::start_module(
-            tools,
-            &tools.wasm,
-            root,
-            work,
-            origin_port,
-            config,
-            extra_toml,
-        )
-    }
-
-    /// Like [`Edge::start_with`], running `wasm` instead of the service:
-    /// the soak runs the pass-through baseline this way.
-    pub fn start_module(
-        tools: &Tools,
-        wasm: &Path,
-        root: &Path,
-        work: &Path,
-        origin_port: u16,
-        config: &str,
-        extra_toml: &str,
-    ) -> Edge {
         let n = EDGE_COUNT.fetch_add(1, Ordering::SeqCst);
         let config_path = work.join(format!("config-{n}.json"));
         fs::write(&config_path, config).expect("write config store file");
@@ -199,7 +199,7 @@ impl Edge {
                 .arg("-C")
                 .arg(&toml_path)
                 .args(["--addr", &format!("127.0.0.1:{port}")])
-                .arg(wasm)
+                .arg(&tools.wasm)
                 .stdout(out.try_clone().expect("clone log handle"))
                 .stderr(out)
                 .spawn()

@@ -89,20 +89,8 @@ fn main() {
     let baseline = std::env::var_os("DL_EDGE_BASELINE_WASM")
         .map(PathBuf::from)
         .unwrap_or(root.join("target/wasm32-wasip1/release/passthrough.wasm"));
-    let found = Tools::find(&root).and_then(|tools| match baseline.exists() {
-        true => Ok(tools),
-        false => Err(format!("{} is missing", baseline.display())),
-    });
-    let tools = match found {
-        Ok(tools) => tools,
-        Err(why) if std::env::var_os("DL_EDGE_E2E").is_none() => {
-            println!("soak: skipped ({why}); scripts/soak installs the tools and runs it");
-            return;
-        }
-        Err(why) => {
-            eprintln!("soak: cannot run: {why}");
-            std::process::exit(1);
-        }
+    let Some(tools) = Tools::for_suite(&root, "soak", "scripts/soak", &[&baseline]) else {
+        return;
     };
     let work = root.join("target/soak-work");
     let _ = std::fs::remove_dir_all(&work);
@@ -152,7 +140,11 @@ fn main() {
     drop(edge);
 
     // The same traffic again, through the pass-through baseline.
-    let base_edge = Edge::start_module(&tools, &baseline, &root, &work, origin.port, "{}", "");
+    let base_tools = Tools {
+        wasm: baseline,
+        ..tools.clone()
+    };
+    let base_edge = Edge::start(&base_tools, &root, &work, origin.port, "{}");
     let base = run(
         &base_edge,
         BASELINE_PREFIX,
