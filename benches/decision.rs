@@ -113,6 +113,15 @@ fn benches(c: &mut Criterion) {
     c.bench_function("config load: all defaults", |b| {
         b.iter(|| Config::load(black_box(&empty)))
     });
+    // As in production: `fastly compute publish` puts every default in the
+    // store, so every key is read and parsed from there.
+    let full: HashMap<String, String> = dl_edge::config::KEYS
+        .iter()
+        .map(|k| (k.name.to_owned(), k.default.to_owned()))
+        .collect();
+    c.bench_function("config load: every key in the store", |b| {
+        b.iter(|| Config::load(black_box(&full)))
+    });
 }
 
 criterion_group!(decision, benches);

@@ -367,7 +367,6 @@ impl Reader<'_> {
     /// Parses `key` from the source, or its default; a bad value is
     /// recorded and the default used instead.
     fn read<T>(&mut self, key: &'static str, parse: impl Fn(&str) -> Result<T, String>) -> T {
-        let default = default_of(key);
         if let Some(value) = self.source.get(key) {
             match parse(value.trim()) {
                 Ok(parsed) => return parsed,
@@ -379,7 +378,8 @@ impl Reader<'_> {
                 }),
             }
         }
-        parse(default).unwrap_or_else(|e| panic!("built-in default of {key} is invalid: {e}"))
+        parse(default_of(key))
+            .unwrap_or_else(|e| panic!("built-in default of {key} is invalid: {e}"))
     }
 }
 
@@ -392,7 +392,7 @@ impl Reader<'_> {
         parse: impl Fn(&str) -> Result<(T, Vec<overrides::Refused>), String>,
     ) -> T {
         let value = self.source.get(key);
-        let text = value.as_deref().map_or(default_of(key), str::trim);
+        let text = value.as_deref().map_or_else(|| default_of(key), str::trim);
         match parse(text) {
             Ok((parsed, refused)) => {
                 for (entry, reason) in refused {
