@@ -38,7 +38,10 @@ pub struct Placement {
 /// Decides the hop from the incoming shield header (if any) and the plan's
 /// choice. Candidates unknown to the platform are skipped in order.
 pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
-    let token = token();
+    // The Secret Store is read only when a header or a candidate needs it.
+    let token = (incoming.is_some() || !choice.candidates.is_empty())
+        .then(token)
+        .flatten();
     let mut warnings = Vec::new();
     if let Some(value) = incoming {
         match (value.split_once(';'), token.as_deref()) {
