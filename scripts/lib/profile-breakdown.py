@@ -14,7 +14,6 @@ import sys
 STEPS = [
     ("origin send refused by Viceroy (after-send hook)", "SendError"),
     ("origin send", "Request::send"),
-    ("origin request: copy kept for the resend", "clone_without_body"),
     ("origin request: build (URL parse)", "Request::new"),
     ("config: Config Store reads and parsing", "Config::load"),
     ("log: record, lines, writes", "RequestLog"),

@@ -45,7 +45,12 @@ pub struct Outcome {
 pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) -> Outcome {
     let sent = match hop {
         Hop::Shield { backend, header } => {
-            match send(shield_request(fetch, header), backend, fetch, &config.cache) {
+            match send(
+                || shield_request(fetch, header),
+                backend,
+                fetch,
+                &config.cache,
+            ) {
                 Err(e) if unreachable(&e) => {
                     let mut outcome = fetch_from_origin(client, fetch, config);
                     outcome.shield_unreachable = true;
@@ -143,9 +148,8 @@ fn attempt(
             false,
         ));
     };
-    let mut request = origin_request(fetch, origin);
     let signed = config.signed_buckets.iter().any(|b| b == bucket);
-    if signed {
+    let signature = if signed {
         let Some(credentials) = credentials(bucket) else {
             return Err(failure(
                 format!("bucket {bucket} is signed but {SECRET_STORE} has no hmac.{bucket}.access_key and secret_key"),
@@ -155,14 +159,26 @@ fn attempt(
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let method = request.get_method_str().to_owned();
-        for (name, value) in
-            sigv4::gcs_object_headers(&method, &origin.host, &origin.path, now, &credentials)
-        {
-            request.set_header(name, value);
+        let method = origin_method(fetch);
+        let headers = sigv4::gcs_object_headers(
+            method.as_str(),
+            &origin.host,
+            &origin.path,
+            now,
+            &credentials,
+        );
+        Some(headers)
+    } else {
+        None
+    };
+    let build = || {
+        let mut request = origin_request(fetch, origin);
+        for (name, value) in signature.iter().flatten() {
+            request.set_header(*name, value);
         }
-    }
-    let (response, cache_state) = send(request, &backend, fetch, &config.cache).map_err(|e| {
+        request
+    };
+    let (response, cache_state) = send(build, &backend, fetch, &config.cache).map_err(|e| {
         failure(
             format!("bucket {bucket} unreachable: {:?}", e.root_cause()),
             false,
@@ -243,13 +259,11 @@ fn finish(
 /// it (public path, host, range), and the token that makes the shield
 /// fetch from the origin instead of choosing a shield again.
 fn shield_request(fetch: &Fetch, header: &str) -> Request {
-    let method = if fetch.head {
-        Method::HEAD
-    } else {
-        Method::GET
-    };
     let path = dl_edge::route::encode_object(&fetch.public.path);
-    let mut request = Request::new(method, format!("https://{}{}", fetch.host, path));
+    let mut request = Request::new(
+        origin_method(fetch),
+        format!("https://{}{}", fetch.host, path),
+    );
     request.set_header("host", &fetch.host);
     request.set_header(SHIELD_HEADER, header);
     if let RangeRequest::Single(range) = &fetch.range {
@@ -261,13 +275,8 @@ fn shield_request(fetch: &Fetch, header: &str) -> Request {
 /// The GCS request: only what the origin needs, built fresh, so nothing of
 /// the client's (Authorization, cookies, query) can reach it.
 fn origin_request(fetch: &Fetch, origin: &OriginRequest) -> Request {
-    let method = if fetch.head {
-        Method::HEAD
-    } else {
-        Method::GET
-    };
     let url = format!("https://{}{}", origin.host, origin.path);
-    let mut request = Request::new(method, url);
+    let mut request = Request::new(origin_method(fetch), url);
     request.set_header("host", &origin.host);
     if let RangeRequest::Single(range) = &fetch.range {
         request.set_header("range", range);
@@ -275,27 +284,37 @@ fn origin_request(fetch: &Fetch, origin: &OriginRequest) -> Request {
     request
 }
 
+/// HEAD for a HEAD, GET for everything else the edge fetches.
+fn origin_method(fetch: &Fetch) -> Method {
+    if fetch.head {
+        Method::HEAD
+    } else {
+        Method::GET
+    }
+}
+
 /// Sends with an after-send hook that applies the cache policy once the
 /// status is known (a TTL set before sending would also apply to a 404).
 ///
 /// Viceroy refuses the hook with `HttpCacheApiUnsupported` before sending
-/// anything; the request is then sent again without it, uncached.
+/// anything; `build` then makes the request again, sent without it,
+/// uncached. Building twice only there spares Fastly a copy of every
+/// request kept for a resend that never happens.
 ///
 /// The hook runs only when the response comes from the origin, so whether
 /// it ran tells a cache hit from a miss: the cache state the log reports.
 fn send(
-    request: Request,
+    build: impl Fn() -> Request,
     backend: &Backend,
     fetch: &Fetch,
     settings: &CacheSettings,
 ) -> Result<(Response, &'static str), SendError> {
-    let plain = request.clone_without_body();
     let class = fetch.classification.class;
     let keys = fetch.surrogate_keys.clone();
     let hook_settings = settings.clone();
     let fetched = Arc::new(AtomicBool::new(false));
     let hook_fetched = Arc::clone(&fetched);
-    let hooked = request.with_after_send(move |candidate| {
+    let hooked = build().with_after_send(move |candidate| {
         hook_fetched.store(true, Ordering::Relaxed);
         let status = candidate.get_status().as_u16();
         match cache::policy(class, status, &hook_settings).edge {
@@ -319,7 +338,7 @@ fn send(
     });
     match hooked.send(backend) {
         Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
-            plain.with_pass(true).send(backend).map(|r| (r, "pass"))
+            build().with_pass(true).send(backend).map(|r| (r, "pass"))
         }
         Ok(response) if fetched.load(Ordering::Relaxed) => Ok((response, "miss")),
         Ok(response) => Ok((response, "hit")),
