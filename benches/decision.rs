@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dl_edge::cache;
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, RequestView};
-use dl_edge::log_endpoint::{lines, parse_endpoints};
-use dl_edge::log_record::{Geo, LogRecord, RequestMeta, ServiceFields};
-use dl_edge::privacy::IpMode;
+use dl_edge::locality::Geo;
+use dl_edge::policy::cache;
+use dl_edge::telemetry::endpoint::{lines, parse_endpoints};
+use dl_edge::telemetry::privacy::IpMode;
+use dl_edge::telemetry::record::{LogRecord, RequestMeta, ServiceFields};
 
 fn corpus() -> Vec<String> {
     include_str!("../tests/fixtures/urls.tsv")

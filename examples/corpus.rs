@@ -6,14 +6,14 @@
 
 use std::hint::black_box;
 
-use dl_edge::cache;
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, RequestView};
 use dl_edge::locality;
-use dl_edge::log_endpoint::{lines, parse_endpoints};
-use dl_edge::log_record::{LogRecord, RequestMeta, ServiceFields};
-use dl_edge::privacy::IpMode;
+use dl_edge::policy::cache;
 use dl_edge::shield::Plan;
+use dl_edge::telemetry::endpoint::{lines, parse_endpoints};
+use dl_edge::telemetry::privacy::IpMode;
+use dl_edge::telemetry::record::{LogRecord, RequestMeta, ServiceFields};
 
 fn main() {
     let repeat: usize = std::env::args()

@@ -1,36 +1,37 @@
 //! dl-edge's pure core: every decision about a download request, as values.
 //!
 //! Nothing here imports `fastly`, reads a clock or does I/O, so it is unit
-//! tested and benchmarked natively and reused by native tools. The Compute
-//! shell (`src/main.rs`, `src/shell/`) builds a [`decision::RequestView`],
-//! calls [`decision::decide`] and executes the result. The modules follow a
-//! request's life: path, route, classification, cache policy, response
-//! headers, and the log record written at the end. See docs/request-handling.md for the rules in order.
+//! tested and benchmarked natively and reused by native tools (`ops/`). The
+//! Compute shell (`src/main.rs`, `src/shell/`) builds a
+//! [`decision::RequestView`], calls [`decision::decide`] and executes the
+//! result. See docs/request-handling.md for the rules in order.
+//!
+//! The modules are layers, listed here from the bottom up. Each imports
+//! only from the layers above it in this list, never from one below it, and
+//! no module imports one that imports it back: `tests/layers.rs` fails
+//! otherwise.
 
-pub mod cache;
-pub mod classify;
-pub mod client_tool;
-pub mod conditional;
-pub mod config;
-pub mod config_check;
-pub mod decision;
-pub mod fnv;
-pub mod locality;
-pub mod log_endpoint;
-pub mod log_record;
-pub mod overrides;
-pub mod path;
-pub mod planner;
-pub mod privacy;
-pub mod range;
-pub mod rejection;
-pub mod report;
-pub mod response;
-pub mod route;
-pub mod shield;
-pub mod sigv4;
-pub mod utc;
-pub mod version;
-
+/// The URL corpus the unit tests share (tests/fixtures/urls.tsv). It
+/// imports nothing, so it sits below every layer.
 #[cfg(test)]
 mod fixtures;
+
+pub mod primitives;
+
+pub mod request;
+
+pub mod artifact;
+
+pub mod locality;
+
+pub mod shield;
+
+pub mod telemetry;
+
+pub mod config;
+
+pub mod origin;
+
+pub mod policy;
+
+pub mod decision;

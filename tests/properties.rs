@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use dl_edge::classify::classify;
+use dl_edge::artifact::classify::classify;
 use dl_edge::config::{Config, KEYS, MAX_NOT_FOUND_TTL};
 use dl_edge::decision::{decide, Decision, Reply, RequestView};
 use dl_edge::locality::RegionGroup;
-use dl_edge::{overrides, path};
+use dl_edge::policy::overrides;
+use dl_edge::request::path;
 use proptest::prelude::*;
 
 /// Request targets built from the characters that matter: separators,

@@ -11,11 +11,11 @@
 
 use std::collections::HashMap;
 
-use dl_edge::classify::classify;
+use dl_edge::artifact::classify::classify;
 use dl_edge::config::{Config, KEYS, MAX_NOT_FOUND_TTL};
 use dl_edge::decision::{decide, Decision, RequestView};
 use dl_edge::locality::RegionGroup;
-use dl_edge::overrides;
+use dl_edge::policy::overrides;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

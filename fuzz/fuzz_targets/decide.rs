@@ -6,8 +6,8 @@
 
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, RequestView};
-use dl_edge::log_record::{LogRecord, RequestMeta, ServiceFields};
-use dl_edge::privacy::IpMode;
+use dl_edge::telemetry::record::{LogRecord, RequestMeta, ServiceFields};
+use dl_edge::telemetry::privacy::IpMode;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

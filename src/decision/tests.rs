@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::classify::Class;
+use crate::artifact::classify::Class;
 use crate::fixtures::url_rows;
-use crate::route::encode_object;
+use crate::origin::route::encode_object;
 
 fn get(target: &str) -> RequestView<'_> {
     RequestView {

@@ -3,10 +3,11 @@
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use dl_edge::conditional::Conditions;
 use dl_edge::decision::RequestView;
+use dl_edge::locality::Geo;
 use dl_edge::locality::{self, Locality};
-use dl_edge::log_record::{Geo, RequestMeta};
+use dl_edge::request::conditional::Conditions;
+use dl_edge::telemetry::record::RequestMeta;
 use fastly::handle::{client_request_and_body, RequestHandle};
 use fastly::Request;
 use fastly_shared::FastlyStatus;
@@ -43,7 +44,7 @@ impl ClientRequest {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i128);
         let (handle, body) = client_request_and_body();
-        let target = dl_edge::path::request_target(&raw_uri(&handle)).to_owned();
+        let target = dl_edge::request::path::request_target(&raw_uri(&handle)).to_owned();
         // Client metadata is read from the handle: a `Request` built from
         // handles does not count as the client request.
         let client_ip = handle.client_ip_addr();

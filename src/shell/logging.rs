@@ -5,11 +5,11 @@ use std::io::Write;
 
 use dl_edge::config::{Config, ConfigWarning, LogSettings};
 use dl_edge::locality::Locality;
-use dl_edge::log_endpoint::{lines, sampled, ServiceLogLine};
-use dl_edge::log_record::{LogRecord, ServiceFields};
-use dl_edge::overrides::Applied;
-use dl_edge::privacy::IpMode;
-use dl_edge::utc::rfc3339_millis;
+use dl_edge::policy::overrides::Applied;
+use dl_edge::primitives::utc::rfc3339_millis;
+use dl_edge::telemetry::endpoint::{lines, sampled, ServiceLogLine};
+use dl_edge::telemetry::privacy::IpMode;
+use dl_edge::telemetry::record::{LogRecord, ServiceFields};
 use fastly::log::Endpoint;
 
 use super::client::ClientRequest;

@@ -10,7 +10,7 @@ mod shielding;
 
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, Reply};
-use dl_edge::overrides;
+use dl_edge::policy::overrides;
 use fastly::Response;
 
 /// The Config Store the service reads its tuning from.

@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dl_edge::cache::{self, CachePolicy, EdgeCache};
-use dl_edge::conditional::not_modified;
 use dl_edge::config::{CacheSettings, Config};
 use dl_edge::decision::Fetch;
-use dl_edge::range::RangeRequest;
-use dl_edge::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE, PLAIN_TEXT_ERROR};
-use dl_edge::route::{self, AttemptResult, OriginRequest};
-use dl_edge::sigv4::{self, Credentials};
+use dl_edge::origin::route::{self, AttemptResult, OriginRequest};
+use dl_edge::origin::sigv4::{self, Credentials};
+use dl_edge::policy::cache::{self, CachePolicy, EdgeCache};
+use dl_edge::policy::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE, PLAIN_TEXT_ERROR};
+use dl_edge::request::conditional::not_modified;
+use dl_edge::request::range::RangeRequest;
 use fastly::http::request::{SendError, SendErrorCause};
 use fastly::http::{Method, StatusCode};
 use fastly::{Backend, Request, Response, SecretStore};
@@ -259,7 +259,7 @@ fn finish(
 /// it (public path, host, range), and the token that makes the shield
 /// fetch from the origin instead of choosing a shield again.
 fn shield_request(fetch: &Fetch, header: &str) -> Request {
-    let path = dl_edge::route::encode_object(&fetch.public.path);
+    let path = dl_edge::origin::route::encode_object(&fetch.public.path);
     let mut request = Request::new(
         origin_method(fetch),
         format!("https://{}{}", fetch.host, path),

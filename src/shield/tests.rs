@@ -1,7 +1,7 @@
 //! The plan: parsing, precedence (one test per rule), affinity.
 
 use super::*;
-use crate::classify::classify;
+use crate::artifact::classify::classify;
 use crate::locality::RegionGroup::{self, *};
 
 const PLAN: &str = r#"{

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::version::Version;
+use crate::artifact::version::Version;
 
 /// One comparison against a version prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -196,7 +196,7 @@ fn migration(ctx: &Ctx) {
         for object in &copied {
             let r = curl(&ctx.work, edge.port, &edge.url(&format!("/{object}")), &[]);
             assert_eq!(r.status, 200, "{percent}% {object}");
-            let expect_new = dl_edge::route::in_new_share(object, percent);
+            let expect_new = dl_edge::origin::route::in_new_share(object, percent);
             let expected = if expect_new {
                 format!("new {object}")
             } else {

@@ -171,15 +171,16 @@ fn signature_valid(head: &RequestHead, verify: &Verify) -> bool {
     let mut parts = head.line.split(' ');
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let request = dl_edge::sigv4::Unsigned {
+    let request = dl_edge::origin::sigv4::Unsigned {
         method,
         canonical_path: path,
         canonical_query: query,
         headers: &values,
         payload_sha256: head.header("x-amz-content-sha256").unwrap_or(""),
     };
-    let scope = dl_edge::sigv4::Scope { region, service };
-    let (_, expected) = dl_edge::sigv4::signature(&request, amz_date, scope, &verify.secret_key);
+    let scope = dl_edge::origin::sigv4::Scope { region, service };
+    let (_, expected) =
+        dl_edge::origin::sigv4::signature(&request, amz_date, scope, &verify.secret_key);
     field("Signature=") == expected
 }
 

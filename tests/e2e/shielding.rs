@@ -231,7 +231,7 @@ fn shielding(ctx: &Ctx) {
         let plan = format!(r#"{{"groups":{{"na-east":["{code}","iad-va-us"]}}}}"#);
         let plan = dl_edge::shield::Plan::parse(&plan).unwrap();
         let c = plan.choose(
-            &dl_edge::classify::classify(RELEASE),
+            &dl_edge::artifact::classify::classify(RELEASE),
             RELEASE,
             dl_edge::locality::RegionGroup::NaEast,
         );

@@ -5,7 +5,7 @@
 //! published kubectl "missing" for days). So the policy is a function of the
 //! class *and* the origin's status, applied once the response is known.
 
-use crate::classify::Class;
+use crate::artifact::classify::Class;
 use crate::config::CacheSettings;
 
 /// What the edge cache does with one origin response.

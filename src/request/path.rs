@@ -5,7 +5,7 @@
 //! not used for this). Decoding happens here, once; whatever could make the
 //! object name mean something other than what it says is refused with a 400.
 
-use crate::rejection::Rejection;
+use crate::request::rejection::Rejection;
 
 /// A request path that is safe to map to an object name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,11 +3,13 @@
 
 use std::net::IpAddr;
 
-use super::*;
 use crate::config::Config;
 use crate::decision::{decide, RequestView};
 use crate::fixtures::url_rows;
-use crate::rejection::Rejection;
+use crate::locality::Geo;
+use crate::request::rejection::Rejection;
+use crate::telemetry::privacy::IpMode;
+use crate::telemetry::record::*;
 
 const START_NS: i128 = 1_795_257_906_123_456_789;
 
@@ -196,7 +198,7 @@ fn hostile_text_is_clipped_and_escaped() {
 
 #[test]
 fn hec_envelope_shape() {
-    use crate::log_endpoint::{hec_line, parse_endpoints};
+    use crate::telemetry::endpoint::{hec_line, parse_endpoints};
     let endpoints = parse_endpoints(r#"[{"name":"splunk","format":"hec","index":"k8s"}]"#).unwrap();
     let r = record_for(&meta("/release/stable.txt"));
     let line = hec_line(&endpoints[0], &r);
@@ -221,7 +223,7 @@ fn hec_envelope_shape() {
 
 #[test]
 fn each_selecting_endpoint_gets_one_line_in_its_format() {
-    use crate::log_endpoint::{lines, parse_endpoints};
+    use crate::telemetry::endpoint::{lines, parse_endpoints};
     let endpoints = parse_endpoints(
         r#"[{"name":"splunk","format":"hec"},{"name":"bucket","format":"json"},{"name":"errors","format":"json","min_class":"errors"}]"#,
     )
@@ -239,8 +241,11 @@ fn each_selecting_endpoint_gets_one_line_in_its_format() {
 }
 
 fn schema() -> jsonschema::Validator {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../docs/log-record.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/log-record.schema.json"
+    )))
+    .unwrap();
     jsonschema::validator_for(&schema).expect("the schema compiles")
 }
 
@@ -278,8 +283,11 @@ fn every_record_validates_against_the_json_schema() {
 
 #[test]
 fn the_schema_lists_every_tool_name() {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../docs/log-record.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/log-record.schema.json"
+    )))
+    .unwrap();
     let tools = &schema["properties"]["client"]["properties"]["tool"]["enum"];
     for ua in [
         "curl/8",
@@ -299,7 +307,7 @@ fn the_schema_lists_every_tool_name() {
         "x",
         "",
     ] {
-        let tool = crate::client_tool::classify(Some(ua));
+        let tool = crate::telemetry::client_tool::classify(Some(ua));
         assert!(
             tools.as_array().unwrap().iter().any(|t| t == tool),
             "{tool}"
@@ -310,14 +318,23 @@ fn the_schema_lists_every_tool_name() {
 /// The shipped Splunk searches and dashboard only name fields the record has.
 #[test]
 fn splunk_searches_name_only_schema_fields() {
-    let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../docs/log-record.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/log-record.schema.json"
+    )))
+    .unwrap();
     let groups = [
         "time", "request", "client", "artifact", "routing", "response", "service", "error",
     ];
     for text in [
-        include_str!("../../splunk/savedsearches.conf"),
-        include_str!("../../splunk/dl-edge-dashboard.json"),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/splunk/savedsearches.conf"
+        )),
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/splunk/dl-edge-dashboard.json"
+        )),
     ] {
         let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'));
         let mut checked = 0;

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::log_record::LogRecord;
+use crate::telemetry::record::LogRecord;
 
 /// The shape of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -112,7 +112,7 @@ pub fn sampled(id: &str, rate: f64) -> bool {
     if rate >= 1.0 {
         return true;
     }
-    let hash = crate::fnv::fnv1a(id.bytes());
+    let hash = crate::primitives::fnv::fnv1a(id.bytes());
     ((hash >> 11) as f64 / (1u64 << 53) as f64) < rate
 }
 

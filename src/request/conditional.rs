@@ -75,7 +75,10 @@ pub fn parse_http_date(value: &str) -> Option<i64> {
         return None;
     }
     Some(
-        crate::utc::days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second,
+        crate::primitives::utc::days_from_civil(year, month, day) * 86_400
+            + hour * 3600
+            + minute * 60
+            + second,
     )
 }
 

@@ -3,14 +3,14 @@
 //! This is the whole request-handling policy as a pure function, in the
 //! order of docs/request-handling.md. The shell executes what it returns.
 
-use crate::cache;
-use crate::classify::{classify, Classification};
+use crate::artifact::classify::{classify, Classification};
 use crate::config::Config;
-use crate::path::{self, PublicPath};
-use crate::range::{self, RangeRequest};
-use crate::rejection::Rejection;
-use crate::response::{ALLOW, ALWAYS, PLAIN_TEXT_ERROR, PREFLIGHT};
-use crate::route::{self, OriginRequest, Target};
+use crate::origin::route::{self, OriginRequest, Target};
+use crate::policy::cache;
+use crate::policy::response::{ALLOW, ALWAYS, PLAIN_TEXT_ERROR, PREFLIGHT};
+use crate::request::path::{self, PublicPath};
+use crate::request::range::{self, RangeRequest};
+use crate::request::rejection::Rejection;
 
 /// What the shell knows about the client request, before any decision.
 #[derive(Debug, Clone, Copy)]
@@ -124,7 +124,7 @@ fn fetch(view: &RequestView<'_>, config: &Config) -> Result<Fetch, Reply> {
     let origin = route::origin_request(&target, config);
     Ok(Fetch {
         head,
-        host: crate::config::strip_port(host).to_ascii_lowercase(),
+        host: crate::request::host::strip_port(host).to_ascii_lowercase(),
         public,
         target,
         classification,
@@ -133,6 +133,8 @@ fn fetch(view: &RequestView<'_>, config: &Config) -> Result<Fetch, Reply> {
         surrogate_keys,
     })
 }
+
+mod record;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::config::{Config, KEYS};
+use dl_edge::config::{Config, KEYS};
 
 /// One finding. Errors make the checker exit non-zero.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
                 message: format!(
                     "overrides: {} expired at {}; the service ignores it, remove it",
                     o.name,
-                    crate::utc::format_utc(o.expires)
+                    dl_edge::primitives::utc::format_utc(o.expires)
                 ),
             });
         }
@@ -76,7 +76,7 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
         buckets.extend(route.new_bucket.clone());
     }
     for o in &config.overrides {
-        if let crate::overrides::Action::ForceBucket { bucket, .. } = &o.action {
+        if let dl_edge::config::overrides::Action::ForceBucket { bucket, .. } = &o.action {
             buckets.insert(bucket.clone());
         }
     }
@@ -108,7 +108,7 @@ fn setup_backends(fastly_toml: &str) -> BTreeSet<String> {
 mod tests {
     use super::*;
 
-    const TOML: &str = include_str!("../fastly.toml");
+    const TOML: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fastly.toml"));
     const NOW: i64 = 1_795_257_906;
 
     fn messages(file: &str) -> Vec<String> {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::classify::{Class, Classification};
+use crate::artifact::classify::{Class, Classification};
 use crate::locality::RegionGroup;
 pub use pops::SHIELDS;
 pub use version_range::VersionRange;
@@ -292,7 +292,7 @@ impl ShieldChoice {
 /// Rendezvous score of a shield for a key: FNV-1a over both, then a
 /// 64-bit finalizer so that similar names spread well.
 fn score(shield: &str, key: &str) -> u64 {
-    let mut hash = crate::fnv::fnv1a(shield.bytes().chain([0]).chain(key.bytes()));
+    let mut hash = crate::primitives::fnv::fnv1a(shield.bytes().chain([0]).chain(key.bytes()));
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
     hash ^= hash >> 33;

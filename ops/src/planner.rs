@@ -14,12 +14,12 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use crate::config::Config;
-use crate::decision::{decide, Decision, RequestView};
-use crate::locality::{self, RegionGroup};
-use crate::log_record::Geo;
 use crate::report::record_of;
-use crate::shield::{coordinates, Plan};
+use dl_edge::config::Config;
+use dl_edge::decision::{decide, Decision, RequestView};
+use dl_edge::locality::Geo;
+use dl_edge::locality::{self, RegionGroup};
+use dl_edge::shield::{coordinates, Plan};
 
 /// One request of the traffic to replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -324,7 +324,11 @@ mod tests {
     #[test]
     fn the_plan_fetches_less_than_no_shielding_and_travels_less_than_one_shield() {
         let lines = synthetic_traffic(5000, 7);
-        let plan = Plan::parse(include_str!("../docs/shield-plan.example.json")).unwrap();
+        let plan = Plan::parse(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/shield-plan.example.json"
+        )))
+        .unwrap();
         let sim = simulate(&traffic(&lines), &plan, "chi-il-us", &Config::default());
         assert_eq!(sim.requests, 5000);
         assert_eq!(sim.skipped, 0);
@@ -356,7 +360,11 @@ mod tests {
             .iter()
             .map(|r| format!(r#"{{"path":"/release/v1.31.0/bin/linux/amd64/kubectl","cloud":"aws","cloud_region":"{r}","bytes":100}}"#))
             .collect();
-        let plan = Plan::parse(include_str!("../docs/shield-plan.example.json")).unwrap();
+        let plan = Plan::parse(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/shield-plan.example.json"
+        )))
+        .unwrap();
         let sim = simulate(&traffic(&lines), &plan, "chi-il-us", &Config::default());
         assert_eq!(
             (

@@ -11,27 +11,15 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::client_tool;
-use crate::decision::{Decision, Reply};
-use crate::locality::Locality;
-use crate::privacy::{self, IpMode};
+use crate::locality::{Geo, Locality};
+use crate::telemetry::client_tool;
+use crate::telemetry::privacy::{self, IpMode};
 
 /// The schema version written in every record.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Longest user agent, referer or path copied into a record.
 const MAX_TEXT: usize = 512;
-
-/// What the platform knows about the client's network location.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Geo {
-    pub asn: u32,
-    pub as_name: String,
-    pub continent: String,
-    pub country: String,
-    pub region: Option<String>,
-    pub city: String,
-}
 
 /// What the shell knows about the request before any decision.
 #[derive(Debug, Clone, Default)]
@@ -207,16 +195,19 @@ impl LogRecord {
         LogRecord {
             schema: SCHEMA_VERSION,
             time: TimeFields {
-                start: crate::utc::rfc3339_millis(start_epoch_ms),
+                start: crate::primitives::utc::rfc3339_millis(start_epoch_ms),
                 start_epoch_ms,
                 duration_ms: 0.0,
             },
             request: RequestFields {
                 id: meta.id.to_owned(),
                 method: clip(meta.method, 32),
-                host: meta
-                    .host
-                    .map(|h| clip(&crate::config::strip_port(h).to_ascii_lowercase(), 256)),
+                host: meta.host.map(|h| {
+                    clip(
+                        &crate::request::host::strip_port(h).to_ascii_lowercase(),
+                        256,
+                    )
+                }),
                 path: clip(path, MAX_TEXT),
                 query_dropped: query,
                 range: meta.range.map(|r| clip(r, 128)),
@@ -258,40 +249,6 @@ impl LogRecord {
             error: None,
             config_warnings: 0,
             overrides: Vec::new(),
-        }
-    }
-
-    /// Fills in what the decision says: the artifact, the routing, or the
-    /// rejection and its status.
-    pub fn decided(&mut self, decision: &Decision) {
-        match decision {
-            Decision::Reply(reply) => {
-                self.response.status = reply.status();
-                if let Reply::Rejected(rejection) = reply {
-                    self.error = Some(ErrorFields {
-                        kind: "rejected",
-                        reason: rejection.code().to_owned(),
-                    });
-                }
-            }
-            Decision::Fetch(fetch) => {
-                let c = &fetch.classification;
-                let v = c.version.as_ref();
-                self.artifact = ArtifactFields {
-                    class: Some(c.class.as_str()),
-                    version: v.map(ToString::to_string),
-                    major: v.map(|v| v.major),
-                    minor: v.map(|v| v.minor),
-                    patch: v.map(|v| v.patch),
-                    pre_release: v.and_then(|v| v.pre_release.clone()),
-                    build: v.and_then(|v| v.build.clone()),
-                    os: c.os,
-                    arch: c.arch,
-                    file: Some(c.file.clone()),
-                };
-                self.routing.bucket = Some(fetch.target.bucket.clone());
-                self.routing.object = Some(fetch.target.object.clone());
-            }
         }
     }
 
@@ -365,6 +322,3 @@ fn clip(text: &str, max: usize) -> String {
     }
     text[..end].to_owned()
 }
-
-#[cfg(test)]
-mod tests;

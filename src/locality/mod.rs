@@ -16,7 +16,16 @@ mod cloud_ranges;
 
 use std::net::IpAddr;
 
-use crate::log_record::Geo;
+/// What the platform knows about the client's network location.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Geo {
+    pub asn: u32,
+    pub as_name: String,
+    pub continent: String,
+    pub country: String,
+    pub region: Option<String>,
+    pub city: String,
+}
 
 /// A cloud provider's region, from its published address ranges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! header that cannot be a byte range is refused at the edge rather than
 //! handed to the origin to interpret.
 
-use crate::rejection::Rejection;
+use crate::request::rejection::Rejection;
 
 /// What to do with a request's `Range` header.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! (Kubernetes once served `stable-1.txt` for a year because a marker pattern
 //! missed it). The rules are therefore ordered to fail towards short TTLs.
 
-use crate::version::Version;
+use crate::artifact::version::Version;
 
 /// The cache class of an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! From a public path to an object in a bucket, and from there to the GCS
 //! request that fetches it.
 
+use crate::artifact::version::Version;
 use crate::config::{Config, OriginStyle};
-use crate::rejection::Rejection;
-use crate::version::Version;
+use crate::request::rejection::Rejection;
 
 /// Where an object lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub fn try_next(result: AttemptResult, next: &Alternate) -> bool {
 /// object always goes to the same bucket at a given percentage, and raising
 /// the percentage only moves objects to the new bucket.
 pub fn in_new_share(object: &str, percent: u8) -> bool {
-    crate::fnv::fnv1a(object.bytes()) % 100 < u64::from(percent)
+    crate::primitives::fnv::fnv1a(object.bytes()) % 100 < u64::from(percent)
 }
 
 /// Maps a decoded public path to its bucket and object.

@@ -110,7 +110,7 @@ pub fn gcs_object_headers(
     unix_seconds: i64,
     credentials: &Credentials,
 ) -> [(&'static str, String); 3] {
-    let date = crate::utc::amz_date(unix_seconds);
+    let date = crate::primitives::utc::amz_date(unix_seconds);
     let request = Unsigned {
         method,
         canonical_path,

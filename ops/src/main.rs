@@ -15,9 +15,12 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use dl_edge::config::Config;
-use dl_edge::planner;
-use dl_edge::report::Report;
+mod config_check;
+mod planner;
+mod report;
+
 use dl_edge::shield::{self, Plan};
+use report::Report;
 
 const USAGE: &str = "usage:
   dl-edge-ops config check FILE [FASTLY_TOML]
@@ -165,7 +168,7 @@ fn config_check(file: &str, fastly_toml: &str) -> ExitCode {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let problems = dl_edge::config_check::check(&text, &toml, now);
+    let problems = config_check::check(&text, &toml, now);
     for p in &problems {
         println!(
             "{file}: {}: {}",

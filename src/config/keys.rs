@@ -1,0 +1,167 @@
+//! Every Config Store key, declared once beside its default and its
+//! meaning. The README table and `fastly.toml`'s `[setup]` are checked
+//! against this list.
+
+/// One Config Store key: its name, value type, default and effect.
+pub struct Key {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub default: &'static str,
+    pub effect: &'static str,
+}
+
+/// Every key the service reads, with its default (the Kubernetes profile).
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "hosts",
+        kind: "comma-separated hostnames",
+        default: "dl.k8s.io,cdn.dl.k8s.io,dl.k8s.dev",
+        effect: "Host header values served; others get 421. The port is ignored.",
+    },
+    Key {
+        name: "routes",
+        kind: "JSON list of {prefix, bucket, strip_prefix}",
+        default: r#"[{"prefix":"/ci/kops/","bucket":"k8s-staging-kops","strip_prefix":true},{"prefix":"/ci/","bucket":"k8s-release-dev"},{"prefix":"/","bucket":"kubernetes-release"}]"#,
+        effect: "Public path prefix to bucket; the longest prefix wins. With strip_prefix the prefix is removed from the object name. A path no route matches gets 404 at the edge.",
+    },
+    Key {
+        name: "version_alias",
+        kind: "path prefix or empty",
+        default: "/release",
+        effect: "`/vX.Y.Z/...` is served as `<alias>/vX.Y.Z/...`; empty turns the alias off.",
+    },
+    Key {
+        name: "allowed_prefixes",
+        kind: "comma-separated path prefixes or empty",
+        default: "",
+        effect: "Empty: every path goes to its route. Otherwise an allowlist: a path (after `/` and alias rewriting) outside these prefixes gets 404 without an origin fetch.",
+    },
+    Key {
+        name: "origin_backend",
+        kind: "backend name",
+        default: "gcs",
+        effect: "The fastly.toml backend that reaches GCS.",
+    },
+    Key {
+        name: "origin_host",
+        kind: "hostname",
+        default: "storage.googleapis.com",
+        effect: "The GCS XML API host.",
+    },
+    Key {
+        name: "origin_style",
+        kind: "`path` or `virtual-host`",
+        default: "path",
+        effect: "Path style: `GET /<bucket>/<object>` with Host `<origin_host>`; virtual-host style: `GET /<object>` with Host `<bucket>.<origin_host>`.",
+    },
+    Key {
+        name: "bucket_backends",
+        kind: "JSON object {bucket: backend name}",
+        default: "{}",
+        effect: "The backend for a bucket (another region, another timeout); buckets not listed use `origin_backend`.",
+    },
+    Key {
+        name: "signed_buckets",
+        kind: "comma-separated bucket names",
+        default: "",
+        effect: "Private buckets: origin requests to these are signed with GCS HMAC keys (SigV4, region `auto`) read from the Secret Store `dl_edge_secrets` as `hmac.<bucket>.access_key` and `hmac.<bucket>.secret_key`. A refused signature is a 502 for the client and an error on the service log.",
+    },
+    Key {
+        name: "max_path_bytes",
+        kind: "integer, 1..=8192",
+        default: "1024",
+        effect: "Longest raw request path accepted; longer gets 400.",
+    },
+    Key {
+        name: "max_header_bytes",
+        kind: "integer, 1024..=1048576",
+        default: "16384",
+        effect: "Largest total size of request header names and values; larger gets 431.",
+    },
+    Key {
+        name: "ttl_immutable",
+        kind: "seconds",
+        default: "31536000",
+        effect: "Edge TTL and client max-age for artifacts under a release version directory.",
+    },
+    Key {
+        name: "ttl_marker",
+        kind: "seconds",
+        default: "60",
+        effect: "Edge TTL and client max-age for markers (stable.txt, latest-1.31.txt, ...).",
+    },
+    Key {
+        name: "ttl_mutable",
+        kind: "seconds",
+        default: "300",
+        effect: "Edge TTL and client max-age for other files (index.html, JSON, ...).",
+    },
+    Key {
+        name: "ttl_not_found",
+        kind: "seconds, at most 300",
+        default: "10",
+        effect: "Edge TTL and client max-age for 404 and 410 answers from the origin.",
+    },
+    Key {
+        name: "stale_while_revalidate",
+        kind: "seconds",
+        default: "60",
+        effect: "How long the edge may serve a stale copy while it revalidates (cacheable classes).",
+    },
+    Key {
+        name: "stale_if_error",
+        kind: "seconds",
+        default: "86400",
+        effect: "How long the edge may serve a stale copy while the origin fails (cacheable classes).",
+    },
+    Key {
+        name: "log_endpoints",
+        kind: "JSON list of {name, format, sample_rate, min_class, index, source, sourcetype}",
+        default: r#"[{"name":"splunk","format":"hec"}]"#,
+        effect: "Where each request's log line goes. `format` is `hec` (Splunk HTTP Event Collector envelope) or `json` (the bare record); `sample_rate` 0..1 (default 1) samples by request id; `min_class` `all` (default) or `errors`. `index`, `source` (default `dl-edge`) and `sourcetype` (default `dl-edge:request`) fill the HEC envelope.",
+    },
+    Key {
+        name: "service_log_endpoint",
+        kind: "log endpoint name",
+        default: "dl_edge_service",
+        effect: "Receives the service's own warnings (bad config values, unknown endpoints, origin failures) and panics, as JSON lines.",
+    },
+    Key {
+        name: "warning_sample_rate",
+        kind: "number, 0..=1",
+        default: "0.01",
+        effect: "Share of requests (by request id) that repeat config warnings to the service log; each request re-reads the config, so 1 would write a warning on every request while a value is bad.",
+    },
+    Key {
+        name: "log_client_ip",
+        kind: "`full`, `truncated`, `hashed` or `none`",
+        default: "truncated",
+        effect: "Client IP in log lines: in full, truncated to /24 (IPv4) or /48 (IPv6), HMAC-SHA256 with the salt `log_ip_salt` from the Secret Store `dl_edge_secrets` (truncated if the salt is missing), or left out.",
+    },
+    Key {
+        name: "log_at_shield",
+        kind: "`true` or `false`",
+        default: "true",
+        effect: "Whether a shield writes a line (marked `role: shield`) for the requests edges send it; the edge always writes the client's line.",
+    },
+    Key {
+        name: "overrides",
+        kind: "JSON list of {name, kind, expires, ...}",
+        default: "[]",
+        effect: "Emergency overrides, each with a mandatory UTC expiry (`\"expires\":\"2026-11-22T18:00:00Z\"`), ignored once past it: `{\"kind\":\"force_bucket\",\"prefix\":\"/release/\",\"bucket\":...}`, `{\"kind\":\"no_shield\"}`, `{\"kind\":\"max_ttl\",\"seconds\":60}`. Every log line names the overrides in force; an entry without a valid expiry is refused with a warning.",
+    },
+    Key {
+        name: "shield_plan",
+        kind: "JSON shield plan (docs/shielding.md)",
+        default: r#"{"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#,
+        effect: "Which shield POP fetches each request from the origin, by region group and release version; the default is one static shield, as Kubernetes runs today. Check a plan with `dl-edge-ops plan check` before uploading it.",
+    },
+];
+
+/// The built-in default of a declared key.
+pub fn default_of(key: &str) -> &'static str {
+    KEYS.iter()
+        .find(|k| k.name == key)
+        .map(|k| k.default)
+        .unwrap_or_else(|| panic!("config key {key} is not declared in KEYS"))
+}

@@ -1,0 +1,359 @@
+//! Tuning read from the Config Store (`dl_edge_config`).
+//!
+//! Every key is declared once in [`KEYS`], beside its default and its
+//! meaning; the README table is checked against that list. Every key is
+//! parsed before anything is reported, so all bad values come back together,
+//! and each bad value falls back to its default: serving never fails because
+//! of config.
+
+use std::collections::HashMap;
+
+pub mod keys;
+pub mod overrides;
+pub mod values;
+
+use crate::shield::Plan;
+use crate::telemetry::endpoint::{check_endpoint_name, parse_endpoints, LogEndpoint};
+use crate::telemetry::privacy::IpMode;
+use keys::default_of;
+pub use keys::{Key, KEYS};
+use overrides::Override;
+use values::*;
+pub use values::{OriginStyle, Route};
+
+/// Where config values come from: the Config Store in the shell, a map in
+/// tests and native tools.
+pub trait ConfigSource {
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+impl ConfigSource for HashMap<String, String> {
+    fn get(&self, key: &str) -> Option<String> {
+        HashMap::get(self, key).cloned()
+    }
+}
+
+impl ConfigSource for HashMap<&str, &str> {
+    fn get(&self, key: &str) -> Option<String> {
+        HashMap::get(self, key).map(|v| (*v).to_owned())
+    }
+}
+
+/// Longest TTL a 404 may get, whatever the config says (product rule 1).
+pub const MAX_NOT_FOUND_TTL: u32 = 300;
+
+/// Edge TTLs and stale windows, in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSettings {
+    pub immutable_ttl: u32,
+    pub marker_ttl: u32,
+    pub mutable_ttl: u32,
+    pub not_found_ttl: u32,
+    pub stale_while_revalidate: u32,
+    pub stale_if_error: u32,
+}
+
+/// The parsed configuration used for one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub hosts: Vec<String>,
+    /// Sorted longest prefix first.
+    pub routes: Vec<Route>,
+    pub version_alias: String,
+    pub allowed_prefixes: Vec<String>,
+    pub origin_backend: String,
+    pub origin_host: String,
+    pub origin_style: OriginStyle,
+    pub signed_buckets: Vec<String>,
+    pub bucket_backends: std::collections::BTreeMap<String, String>,
+    pub max_path_bytes: usize,
+    pub max_header_bytes: usize,
+    pub cache: CacheSettings,
+    pub logging: LogSettings,
+    pub shield_plan: Plan,
+    pub overrides: Vec<Override>,
+}
+
+/// Where and how request lines are written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSettings {
+    pub endpoints: Vec<LogEndpoint>,
+    pub service_endpoint: String,
+    pub warning_sample_rate: f64,
+    pub client_ip: IpMode,
+    pub at_shield: bool,
+}
+
+/// A bad config value that was replaced by its default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    pub key: &'static str,
+    pub value: String,
+    pub reason: String,
+    /// The whole key fell back to its default (otherwise one entry of a
+    /// list was dropped).
+    pub fell_back: bool,
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "config key {} = {:?}: {}",
+            self.key, self.value, self.reason
+        )?;
+        if self.fell_back {
+            write!(f, "; using the default")?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::load(&HashMap::<String, String>::new()).0
+    }
+}
+
+impl Config {
+    /// Reads every key, parses it, and replaces each bad value by its
+    /// default. Returns the config and every problem found.
+    pub fn load(source: &dyn ConfigSource) -> (Config, Vec<ConfigWarning>) {
+        let mut reader = Reader {
+            source,
+            warnings: Vec::new(),
+        };
+        let config = Config {
+            hosts: reader.read("hosts", parse_hosts),
+            routes: reader.read("routes", parse_routes),
+            version_alias: reader.read("version_alias", parse_alias),
+            allowed_prefixes: reader.read("allowed_prefixes", parse_prefixes),
+            origin_backend: reader.read("origin_backend", parse_name),
+            origin_host: reader.read("origin_host", parse_hostname),
+            origin_style: reader.read("origin_style", parse_origin_style),
+            signed_buckets: reader.read("signed_buckets", parse_buckets),
+            bucket_backends: reader.read("bucket_backends", parse_bucket_backends),
+            max_path_bytes: reader.read("max_path_bytes", |v| parse_int(v, 1, 8192)),
+            max_header_bytes: reader.read("max_header_bytes", |v| parse_int(v, 1024, 1 << 20)),
+            cache: CacheSettings {
+                immutable_ttl: reader.read("ttl_immutable", parse_seconds),
+                marker_ttl: reader.read("ttl_marker", parse_seconds),
+                mutable_ttl: reader.read("ttl_mutable", parse_seconds),
+                not_found_ttl: reader.read("ttl_not_found", |v| {
+                    parse_int(v, 0, MAX_NOT_FOUND_TTL as usize).map(|n| n as u32)
+                }),
+                stale_while_revalidate: reader.read("stale_while_revalidate", parse_seconds),
+                stale_if_error: reader.read("stale_if_error", parse_seconds),
+            },
+            logging: LogSettings {
+                endpoints: reader.read("log_endpoints", parse_endpoints),
+                service_endpoint: reader.read("service_log_endpoint", |v| {
+                    check_endpoint_name(v).map(|()| v.to_owned())
+                }),
+                warning_sample_rate: reader.read("warning_sample_rate", parse_rate),
+                client_ip: reader.read("log_client_ip", IpMode::parse),
+                at_shield: reader.read("log_at_shield", parse_bool),
+            },
+            shield_plan: reader.read("shield_plan", |v| Plan::parse(v).map_err(|p| p.join("; "))),
+            overrides: reader.read_partly("overrides", overrides::parse),
+        };
+        (config, reader.warnings)
+    }
+
+    /// The route with the longest prefix that `path` starts with.
+    pub fn route_for(&self, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| path.starts_with(&r.prefix))
+    }
+
+    /// Whether `host` (a Host header value, port allowed) is served.
+    pub fn serves_host(&self, host: &str) -> bool {
+        let name = crate::request::host::strip_port(host);
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(name))
+    }
+}
+
+struct Reader<'a> {
+    source: &'a dyn ConfigSource,
+    warnings: Vec<ConfigWarning>,
+}
+
+impl Reader<'_> {
+    /// Parses `key` from the source, or its default; a bad value is
+    /// recorded and the default used instead.
+    fn read<T>(&mut self, key: &'static str, parse: impl Fn(&str) -> Result<T, String>) -> T {
+        if let Some(value) = self.source.get(key) {
+            match parse(value.trim()) {
+                Ok(parsed) => return parsed,
+                Err(reason) => self.warnings.push(ConfigWarning {
+                    key,
+                    value,
+                    reason,
+                    fell_back: true,
+                }),
+            }
+        }
+        parse(default_of(key))
+            .unwrap_or_else(|e| panic!("built-in default of {key} is invalid: {e}"))
+    }
+}
+
+impl Reader<'_> {
+    /// Like `read`, for a list whose bad entries are dropped one by one
+    /// (each reported) while the good ones stand.
+    fn read_partly<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl Fn(&str) -> Result<(T, Vec<overrides::Refused>), String>,
+    ) -> T {
+        let value = self.source.get(key);
+        let text = value.as_deref().map_or_else(|| default_of(key), str::trim);
+        match parse(text) {
+            Ok((parsed, refused)) => {
+                for (entry, reason) in refused {
+                    self.warnings.push(ConfigWarning {
+                        key,
+                        value: entry,
+                        reason,
+                        fell_back: false,
+                    });
+                }
+                parsed
+            }
+            Err(reason) => {
+                self.warnings.push(ConfigWarning {
+                    key,
+                    value: value.unwrap_or_default(),
+                    reason,
+                    fell_back: true,
+                });
+                parse(default_of(key)).expect("built-in default is valid").0
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> (Config, Vec<ConfigWarning>) {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        Config::load(&map)
+    }
+
+    #[test]
+    fn every_default_parses_without_warnings() {
+        let (config, warnings) = load(&[]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.hosts, ["dl.k8s.io", "cdn.dl.k8s.io", "dl.k8s.dev"]);
+        assert_eq!(config.routes[0].prefix, "/ci/kops/");
+        assert_eq!(config.routes.last().unwrap().prefix, "/");
+        assert_eq!(config.cache.immutable_ttl, 31_536_000);
+        assert_eq!(config.cache.marker_ttl, 60);
+        assert_eq!(config.cache.not_found_ttl, 10);
+        assert_eq!(config.origin_style, OriginStyle::Path);
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_in_one_pass_and_replaced_by_its_default() {
+        let (config, warnings) = load(&[
+            ("hosts", ""),
+            ("routes", "[{\"prefix\":\"ci\",\"bucket\":\"b\"}]"),
+            ("version_alias", "release"),
+            ("origin_style", "sideways"),
+            ("max_path_bytes", "-3"),
+            ("ttl_marker", "soon"),
+            ("ttl_not_found", "86400"),
+            ("allowed_prefixes", "release/"),
+        ]);
+        let keys: Vec<&str> = warnings.iter().map(|w| w.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "hosts",
+                "routes",
+                "version_alias",
+                "allowed_prefixes",
+                "origin_style",
+                "max_path_bytes",
+                "ttl_marker",
+                "ttl_not_found"
+            ]
+        );
+        assert_eq!(config, Config::default());
+        assert!(warnings[7].to_string().contains("between 0 and 300"));
+    }
+
+    #[test]
+    fn good_values_replace_defaults() {
+        let (config, warnings) = load(&[
+            ("hosts", "Example.org, dl.example.org"),
+            (
+                "routes",
+                r#"[{"prefix":"/","bucket":"main-bucket"},{"prefix":"/nightly/","bucket":"nightly","strip_prefix":true}]"#,
+            ),
+            ("origin_style", "virtual-host"),
+            ("ttl_marker", "30"),
+            ("version_alias", ""),
+        ]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.hosts, ["example.org", "dl.example.org"]);
+        assert_eq!(config.routes[0].prefix, "/nightly/", "longest prefix first");
+        assert_eq!(config.origin_style, OriginStyle::VirtualHost);
+        assert_eq!(config.cache.marker_ttl, 30);
+        assert_eq!(config.version_alias, "");
+    }
+
+    #[test]
+    fn duplicate_route_prefixes_are_refused() {
+        let (_, warnings) = load(&[(
+            "routes",
+            r#"[{"prefix":"/","bucket":"aaa"},{"prefix":"/","bucket":"bbb"}]"#,
+        )]);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].reason.contains("twice"));
+    }
+
+    #[test]
+    fn hosts_match_without_port_or_case() {
+        let config = Config::default();
+        for host in ["dl.k8s.io", "DL.K8S.IO", "dl.k8s.io:443", "cdn.dl.k8s.io"] {
+            assert!(config.serves_host(host), "{host}");
+        }
+        for host in ["evil.example", "dl.k8s.io.evil.example", "", "[::1]:80"] {
+            assert!(!config.serves_host(host), "{host}");
+        }
+    }
+
+    /// `fastly compute publish` creates the store with these items on a new
+    /// service, so they must be the defaults (an empty default has none).
+    #[test]
+    fn fastly_toml_setup_carries_every_default() {
+        let manifest = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fastly.toml"));
+        for key in KEYS.iter().filter(|k| !k.default.is_empty()) {
+            let item = format!(
+                "[setup.config_stores.dl_edge_config.items.{}]\nvalue = '{}'\n",
+                key.name, key.default
+            );
+            assert!(manifest.contains(&item), "fastly.toml lacks {item}");
+        }
+    }
+
+    #[test]
+    fn the_default_shield_plan_is_the_builtin_one() {
+        assert_eq!(default_of("shield_plan"), crate::shield::DEFAULT_PLAN);
+        assert_eq!(Config::default().shield_plan, Plan::builtin());
+    }
+
+    #[test]
+    fn readme_documents_every_key() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        for key in KEYS {
+            assert!(
+                readme.contains(&format!("| `{}` |", key.name)),
+                "README.md config table lacks {}",
+                key.name
+            );
+        }
+    }
+}

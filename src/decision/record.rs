@@ -1,0 +1,47 @@
+//! What a decision puts in the request's log record: the artifact, the
+//! routing, or the rejection and its status.
+//!
+//! It lives here, above the record, because the record is a lower layer
+//! than the decision and must not know it.
+
+use crate::decision::{Decision, Reply};
+use crate::telemetry::record::{ArtifactFields, ErrorFields, LogRecord};
+
+impl LogRecord {
+    /// Fills in what the decision says: the artifact, the routing, or the
+    /// rejection and its status.
+    pub fn decided(&mut self, decision: &Decision) {
+        match decision {
+            Decision::Reply(reply) => {
+                self.response.status = reply.status();
+                if let Reply::Rejected(rejection) = reply {
+                    self.error = Some(ErrorFields {
+                        kind: "rejected",
+                        reason: rejection.code().to_owned(),
+                    });
+                }
+            }
+            Decision::Fetch(fetch) => {
+                let c = &fetch.classification;
+                let v = c.version.as_ref();
+                self.artifact = ArtifactFields {
+                    class: Some(c.class.as_str()),
+                    version: v.map(ToString::to_string),
+                    major: v.map(|v| v.major),
+                    minor: v.map(|v| v.minor),
+                    patch: v.map(|v| v.patch),
+                    pre_release: v.and_then(|v| v.pre_release.clone()),
+                    build: v.and_then(|v| v.build.clone()),
+                    os: c.os,
+                    arch: c.arch,
+                    file: Some(c.file.clone()),
+                };
+                self.routing.bucket = Some(fetch.target.bucket.clone());
+                self.routing.object = Some(fetch.target.object.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
