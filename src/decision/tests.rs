@@ -280,6 +280,6 @@ fn an_allowlist_answers_404_outside_its_prefixes_without_a_fetch() {
             &get("/network-plugins/cni-plugins-amd64-v0.6.0.tgz"),
             &config
         ),
-        Decision::Reply(Reply::Rejected(Rejection::NotAllowed))
+        Decision::Reply(Reply::Rejected(Rejection::OutsideAllowlist))
     );
 }

@@ -63,11 +63,11 @@ pub fn resolve(path: &str, config: &Config) -> Result<Target, Rejection> {
         && !config
             .allowed_prefixes
             .iter()
-            .any(|p| path.starts_with(p.as_str()))
+            .any(|p| within_prefix(&path, p))
     {
-        return Err(Rejection::NotAllowed);
+        return Err(Rejection::OutsideAllowlist);
     }
-    let route = config.route_for(&path).ok_or(Rejection::NotAllowed)?;
+    let route = config.route_for(&path).ok_or(Rejection::NoRoute)?;
     let object = if route.strip_prefix {
         &path[route.prefix.len()..]
     } else {
@@ -106,6 +106,16 @@ pub fn resolve(path: &str, config: &Config) -> Result<Target, Rejection> {
 /// `/v1.31.0/bin/...` → `/release/v1.31.0/bin/...`, only when the first
 /// segment is a release version directory (not `/v8/engine`, not
 /// `/v1.2.3-gamma.4/...`).
+/// Whether `path` is under `prefix` by whole segments: `/release` covers
+/// `/release` and `/release/x`, not `/release-x/y`; a prefix ending in `/`
+/// (`/release/`) covers what starts with it.
+pub fn within_prefix(path: &str, prefix: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
 fn apply_alias(path: &str, alias: &str) -> String {
     if alias.is_empty() {
         return path.to_owned();
@@ -242,8 +252,29 @@ mod tests {
         assert!(resolve("/index.html", &config).is_ok());
         assert_eq!(
             resolve("/network-plugins/x.tgz", &config),
-            Err(Rejection::NotAllowed)
+            Err(Rejection::OutsideAllowlist)
         );
+    }
+
+    /// An allowlist prefix matches whole path segments.
+    #[test]
+    fn allowlist_prefixes_match_whole_segments() {
+        let map: HashMap<&str, &str> = [("allowed_prefixes", "/release,/index.html")].into();
+        let (config, _) = Config::load(&map);
+        for path in [
+            "/release/stable.txt",
+            "/index.html",
+            "/v1.31.0/kubernetes.tar.gz",
+        ] {
+            assert!(resolve(path, &config).is_ok(), "{path}");
+        }
+        for path in ["/release-x/stable.txt", "/releases/x", "/index.html.bak"] {
+            assert_eq!(
+                resolve(path, &config),
+                Err(Rejection::OutsideAllowlist),
+                "{path}"
+            );
+        }
     }
 
     #[test]
@@ -251,7 +282,7 @@ mod tests {
         let map: HashMap<&str, &str> =
             [("routes", r#"[{"prefix":"/release/","bucket":"rel"}]"#)].into();
         let (config, _) = Config::load(&map);
-        assert_eq!(resolve("/other/x", &config), Err(Rejection::NotAllowed));
+        assert_eq!(resolve("/other/x", &config), Err(Rejection::NoRoute));
     }
 
     #[test]

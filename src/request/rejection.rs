@@ -21,7 +21,10 @@ pub enum Rejection {
     EmptySegment,
     DotSegment,
     DirectoryListing,
-    NotAllowed,
+    /// No route's prefix covers the path.
+    NoRoute,
+    /// An allowlist is set (`allowed_prefixes`) and the path is outside it.
+    OutsideAllowlist,
     MalformedRange,
     UnsatisfiableRange,
     HeadersTooLarge,
@@ -34,7 +37,7 @@ impl Rejection {
         match self {
             MethodNotAllowed => 405,
             UnknownHost => 421,
-            DirectoryListing | NotAllowed => 404,
+            DirectoryListing | NoRoute | OutsideAllowlist => 404,
             UnsatisfiableRange => 416,
             HeadersTooLarge => 431,
             MissingHost | PathNotAbsolute | PathTooLong | BadPercentEncoding | NotUtf8
@@ -61,7 +64,7 @@ impl Rejection {
             EmptySegment => "bad request: empty path segment (//)",
             DotSegment => "bad request: . or .. segment in path",
             DirectoryListing => "not found: directory listings are not served",
-            NotAllowed => "not found",
+            NoRoute | OutsideAllowlist => "not found",
             MalformedRange => "bad request: malformed Range header",
             UnsatisfiableRange => "range not satisfiable",
             HeadersTooLarge => "request header fields too large",
@@ -86,7 +89,8 @@ impl Rejection {
             EmptySegment => "empty_segment",
             DotSegment => "dot_segment",
             DirectoryListing => "directory_listing",
-            NotAllowed => "not_allowed",
+            NoRoute => "no_route",
+            OutsideAllowlist => "outside_allowlist",
             MalformedRange => "malformed_range",
             UnsatisfiableRange => "unsatisfiable_range",
             HeadersTooLarge => "headers_too_large",

@@ -11,11 +11,10 @@ use dl_edge::decision::Fetch;
 use dl_edge::origin::route::{self, AttemptResult, OriginRequest};
 use dl_edge::origin::sigv4::{self, Credentials};
 use dl_edge::policy::cache::{self, CachePolicy, EdgeCache};
-use dl_edge::policy::response::{self, ALWAYS, DEFAULT_CONTENT_TYPE, PLAIN_TEXT_ERROR};
-use dl_edge::request::conditional::not_modified;
+use dl_edge::policy::response::{self, Body, OriginHead, ServedObject, PLAIN_TEXT_ERROR};
 use dl_edge::request::range::RangeRequest;
 use fastly::http::request::{SendError, SendErrorCause};
-use fastly::http::{Method, StatusCode};
+use fastly::http::Method;
 use fastly::{Backend, Request, Response, SecretStore};
 
 use super::client::ClientRequest;
@@ -346,98 +345,44 @@ fn send(
     }
 }
 
-/// Turns the origin's response into the client's.
+/// Turns the origin's response into the client's: reads its head, and
+/// applies the core's response plan to it.
 fn client_response(
     mut origin: Response,
     client: &ClientRequest,
     fetch: &Fetch,
     policy: &CachePolicy,
 ) -> Response {
-    let status = origin.get_status().as_u16();
-    let keys = cache::with_object_keys(
-        fetch.surrogate_keys.clone(),
-        origin.get_header_str("x-goog-meta-surrogate-key"),
-    );
-    let internal: Vec<String> = origin
-        .get_header_names_str()
-        .into_iter()
-        .filter(|name| response::is_origin_internal(name))
-        .map(str::to_owned)
-        .collect();
-    for name in internal {
+    let plan = {
+        let text = |name: &str| origin.get_header(name).and_then(|v| v.to_str().ok());
+        let head = OriginHead {
+            status: origin.get_status().as_u16(),
+            header_names: origin.get_header_names_str(),
+            etag: text("etag"),
+            last_modified: text("last-modified"),
+            content_type: text("content-type"),
+            object_keys: text("x-goog-meta-surrogate-key"),
+        };
+        let object = ServedObject {
+            class: fetch.classification.class,
+            file: &fetch.classification.file,
+            request_keys: &fetch.surrogate_keys,
+        };
+        response::plan(&head, &object, &client.conditions(), policy)
+    };
+    for name in &plan.remove {
         origin.remove_header(name.as_str());
     }
-    set_edge_headers(&mut origin, policy, &keys);
-    if status >= 400 {
-        return error_response(origin, status);
+    for (name, value) in &plan.set {
+        origin.set_header(*name, value);
     }
-    let override_type = response::content_type_override(&fetch.classification.file);
-    if let Some(content_type) = override_type {
-        origin.set_header("content-type", content_type);
-    } else if !origin.contains_header("content-type") {
-        origin.set_header("content-type", DEFAULT_CONTENT_TYPE);
-    }
-    // A matching validator wins over a range (RFC 9110 §13.2.2).
-    if status == 200 || status == 206 {
-        let etag = origin.get_header_str("etag");
-        let modified = origin.get_header_str("last-modified");
-        if not_modified(&client.conditions(), etag, modified) {
-            return not_modified_response(origin);
-        }
+    origin.set_status(plan.status);
+    match plan.body {
+        Body::Origin => {}
+        Body::Replace(text) => origin.set_body(text),
+        Body::Empty => drop(origin.take_body()),
     }
     origin
-}
-
-fn set_edge_headers(response: &mut Response, policy: &CachePolicy, keys: &[String]) {
-    for (name, value) in ALWAYS {
-        response.set_header(name, value);
-    }
-    response.set_header("cache-control", &policy.cache_control);
-    response.set_header("surrogate-key", keys.join(" "));
-}
-
-/// An origin error with a short plain-text body instead of the origin's
-/// (GCS error bodies name buckets and objects).
-fn error_response(mut origin: Response, status: u16) -> Response {
-    let reason = StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("error")
-        .to_ascii_lowercase();
-    for name in [
-        "content-length",
-        "content-type",
-        "etag",
-        "last-modified",
-        "accept-ranges",
-    ] {
-        origin.remove_header(name);
-    }
-    let body = format!("{reason}\n");
-    origin.set_header("content-type", "text/plain; charset=utf-8");
-    origin.set_header("content-length", body.len().to_string());
-    origin.set_body(body);
-    origin
-}
-
-/// A 304 for a client whose validators match: the validators and cache
-/// headers stay, the body and its framing go.
-fn not_modified_response(origin: Response) -> Response {
-    let mut response = Response::from_status(304);
-    for name in [
-        "etag",
-        "last-modified",
-        "cache-control",
-        "surrogate-key",
-        "access-control-allow-origin",
-        "access-control-expose-headers",
-        "x-content-type-options",
-    ] {
-        if let Some(value) = origin.get_header(name) {
-            response.set_header(name, value.clone());
-        }
-    }
-    response
 }
 
 /// The origin could not be reached or did not answer.
