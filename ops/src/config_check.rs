@@ -4,23 +4,61 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use dl_edge::config::{Config, KEYS};
+use dl_edge::config::overrides::Action;
+use dl_edge::config::{Config, ConfigWarning, KEYS};
+use dl_edge::primitives::utc::format_utc;
 
-/// One finding. Errors make the checker exit non-zero.
+/// One finding. Every kind but [`Problem::ExpiredOverride`] is an error,
+/// and errors make the checker exit non-zero.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub error: bool,
-    pub message: String,
+pub enum Problem {
+    /// The file is not a JSON object, with serde's detail.
+    NotAnObject(String),
+    /// A value that is not a string, as JSON.
+    NotAString { key: String, json: String },
+    /// A key the service does not read.
+    UnknownKey(String),
+    /// A value the service would refuse, and what it would do instead.
+    BadValue(ConfigWarning),
+    /// An override past its expiry: harmless, but clutter.
+    ExpiredOverride { name: String, expired: i64 },
+    /// A bucket reached through a backend `fastly.toml` does not set up.
+    MissingBackend { bucket: String, backend: String },
+}
+
+impl Problem {
+    pub fn is_error(&self) -> bool {
+        !matches!(self, Problem::ExpiredOverride { .. })
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::NotAnObject(detail) => write!(f, "not a JSON object of strings: {detail}"),
+            Problem::NotAString { key, json } => write!(
+                f,
+                "{key}: Config Store values are strings; write {json:?}"
+            ),
+            Problem::UnknownKey(key) => write!(f, "{key}: unknown key (the service ignores it)"),
+            Problem::BadValue(warning) => warning.fmt(f),
+            Problem::ExpiredOverride { name, expired } => write!(
+                f,
+                "overrides: {name} expired at {}; the service ignores it, remove it",
+                format_utc(*expired)
+            ),
+            Problem::MissingBackend { bucket, backend } => write!(
+                f,
+                "bucket {bucket} is reached through backend {backend:?}, which fastly.toml does not set up"
+            ),
+        }
+    }
 }
 
 /// Checks a Config Store file (a flat JSON object of string values, the
 /// format Viceroy and `fastly config-store-entry` use) against the keys the
 /// service knows, the backends `fastly.toml` sets up, and the time `now`.
 pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
-    let error = |message: String| Problem {
-        error: true,
-        message,
-    };
     let map: HashMap<String, String> =
         match serde_json::from_str::<HashMap<String, serde_json::Value>>(file) {
             Ok(raw) => {
@@ -31,10 +69,10 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
                         serde_json::Value::String(s) => {
                             map.insert(key, s);
                         }
-                        other => problems.push(error(format!(
-                            "{key}: Config Store values are strings; write {:?}",
-                            other.to_string()
-                        ))),
+                        other => problems.push(Problem::NotAString {
+                            key,
+                            json: other.to_string(),
+                        }),
                     }
                 }
                 if !problems.is_empty() {
@@ -42,29 +80,23 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
                 }
                 map
             }
-            Err(e) => return vec![error(format!("not a JSON object of strings: {e}"))],
+            Err(e) => return vec![Problem::NotAnObject(e.to_string())],
         };
     let mut problems = Vec::new();
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
     for key in keys {
         if !KEYS.iter().any(|k| k.name == key) {
-            problems.push(error(format!(
-                "{key}: unknown key (the service ignores it)"
-            )));
+            problems.push(Problem::UnknownKey(key.clone()));
         }
     }
     let (config, warnings) = Config::load(&map);
-    problems.extend(warnings.iter().map(|w| error(w.to_string())));
+    problems.extend(warnings.into_iter().map(Problem::BadValue));
     for o in &config.overrides {
         if now >= o.expires {
-            problems.push(Problem {
-                error: false,
-                message: format!(
-                    "overrides: {} expired at {}; the service ignores it, remove it",
-                    o.name,
-                    dl_edge::primitives::utc::format_utc(o.expires)
-                ),
+            problems.push(Problem::ExpiredOverride {
+                name: o.name.clone(),
+                expired: o.expires,
             });
         }
     }
@@ -76,7 +108,7 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
         buckets.extend(route.new_bucket.clone());
     }
     for o in &config.overrides {
-        if let dl_edge::config::overrides::Action::ForceBucket { bucket, .. } = &o.action {
+        if let Action::ForceBucket { bucket, .. } = &o.action {
             buckets.insert(bucket.clone());
         }
     }
@@ -86,9 +118,10 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
             .get(&bucket)
             .unwrap_or(&config.origin_backend);
         if !backends.contains(backend) {
-            problems.push(error(format!(
-                "bucket {bucket} is reached through backend {backend:?}, which fastly.toml does not set up"
-            )));
+            problems.push(Problem::MissingBackend {
+                backend: backend.clone(),
+                bucket,
+            });
         }
     }
     problems
@@ -107,16 +140,11 @@ fn setup_backends(fastly_toml: &str) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dl_edge::config::overrides::OverrideError;
+    use dl_edge::config::ValueError;
 
     const TOML: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fastly.toml"));
     const NOW: i64 = 1_795_257_906;
-
-    fn messages(file: &str) -> Vec<String> {
-        check(file, TOML, NOW)
-            .into_iter()
-            .map(|p| p.message)
-            .collect()
-    }
 
     #[test]
     fn an_empty_file_and_the_defaults_are_clean() {
@@ -126,35 +154,78 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported() {
-        let found = messages(
+        let found = check(
             r#"{"ttl_marker":"soon","colour":"red","routes":"[{\"prefix\":\"/\",\"bucket\":\"main\",\"fallback\":\"backup-eu\"}]",
                 "bucket_backends":"{\"backup-eu\":\"gcs_eu\"}",
                 "overrides":"[{\"name\":\"old\",\"kind\":\"no_shield\",\"expires\":\"2020-01-01T00:00:00Z\"},{\"name\":\"forever\",\"kind\":\"no_shield\"}]"}"#,
+            TOML,
+            NOW,
         );
-        let expect = [
-            "colour: unknown key",
-            "config key ttl_marker",
-            "override forever: an expiry",
-            "overrides: old expired at 2020-01-01T00:00:00Z",
-            "bucket backup-eu is reached through backend \"gcs_eu\", which fastly.toml does not set up",
-        ];
-        for e in expect {
-            assert!(
-                found.iter().any(|m| m.contains(e)),
-                "missing {e:?} in {found:#?}"
-            );
-        }
-        assert_eq!(found.len(), expect.len(), "{found:#?}");
+        let bad = |key, value: &str, reason, fell_back| {
+            Problem::BadValue(ConfigWarning {
+                key,
+                value: value.to_owned(),
+                reason,
+                fell_back,
+            })
+        };
+        assert_eq!(
+            found,
+            [
+                Problem::UnknownKey("colour".into()),
+                bad(
+                    "ttl_marker",
+                    "soon",
+                    ValueError::NotWholeNumber("soon".into()),
+                    true
+                ),
+                bad(
+                    "overrides",
+                    "forever",
+                    ValueError::Override {
+                        name: "forever".into(),
+                        error: OverrideError::MissingExpiry
+                    },
+                    false
+                ),
+                Problem::ExpiredOverride {
+                    name: "old".into(),
+                    expired: 1_577_836_800
+                },
+                Problem::MissingBackend {
+                    bucket: "backup-eu".into(),
+                    backend: "gcs_eu".into()
+                },
+            ]
+        );
+        assert_eq!(
+            found[3].to_string(),
+            "overrides: old expired at 2020-01-01T00:00:00Z; the service ignores it, remove it"
+        );
+        assert_eq!(
+            found[4].to_string(),
+            "bucket backup-eu is reached through backend \"gcs_eu\", which fastly.toml does not set up"
+        );
     }
 
     #[test]
     fn values_must_be_strings() {
-        let found = messages(r#"{"ttl_marker":30}"#);
+        let found = check(r#"{"ttl_marker":30}"#, TOML, NOW);
         assert_eq!(
             found,
-            ["ttl_marker: Config Store values are strings; write \"30\""]
+            [Problem::NotAString {
+                key: "ttl_marker".into(),
+                json: "30".into()
+            }]
         );
-        assert!(messages("[1,2]")[0].starts_with("not a JSON object"));
+        assert_eq!(
+            found[0].to_string(),
+            "ttl_marker: Config Store values are strings; write \"30\""
+        );
+        assert!(matches!(
+            check("[1,2]", TOML, NOW).as_slice(),
+            [Problem::NotAnObject(_)]
+        ));
     }
 
     #[test]
@@ -165,6 +236,6 @@ mod tests {
             NOW,
         );
         assert_eq!(problems.len(), 1);
-        assert!(!problems[0].error);
+        assert!(!problems[0].is_error());
     }
 }

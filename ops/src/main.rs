@@ -170,13 +170,10 @@ fn config_check(file: &str, fastly_toml: &str) -> ExitCode {
         .map_or(0, |d| d.as_secs() as i64);
     let problems = config_check::check(&text, &toml, now);
     for p in &problems {
-        println!(
-            "{file}: {}: {}",
-            if p.error { "error" } else { "warning" },
-            p.message
-        );
+        let level = if p.is_error() { "error" } else { "warning" };
+        println!("{file}: {level}: {p}");
     }
-    let errors = problems.iter().filter(|p| p.error).count();
+    let errors = problems.iter().filter(|p| p.is_error()).count();
     println!(
         "{file}: {errors} error(s), {} warning(s)",
         problems.len() - errors

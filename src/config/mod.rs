@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 pub mod keys;
+pub mod names;
 pub mod overrides;
 pub mod values;
 
@@ -19,7 +20,7 @@ use keys::default_of;
 pub use keys::{Key, KEYS};
 use overrides::Override;
 use values::*;
-pub use values::{OriginStyle, Route};
+pub use values::{OriginStyle, Route, ValueError};
 
 /// Where config values come from: the Config Store in the shell, a map in
 /// tests and native tools.
@@ -89,7 +90,7 @@ pub struct LogSettings {
 pub struct ConfigWarning {
     pub key: &'static str,
     pub value: String,
-    pub reason: String,
+    pub reason: ValueError,
     /// The whole key fell back to its default (otherwise one entry of a
     /// list was dropped).
     pub fell_back: bool,
@@ -151,11 +152,11 @@ impl Config {
                     check_endpoint_name(v).map(|()| v.to_owned())
                 }),
                 warning_sample_rate: reader.read("warning_sample_rate", parse_rate),
-                client_ip: reader.read("log_client_ip", IpMode::parse),
+                client_ip: reader.read("log_client_ip", parse_ip_mode),
                 at_shield: reader.read("log_at_shield", parse_bool),
             },
-            shield_plan: reader.read("shield_plan", |v| Plan::parse(v).map_err(|p| p.join("; "))),
-            overrides: reader.read_partly("overrides", overrides::parse),
+            shield_plan: reader.read("shield_plan", Plan::parse),
+            overrides: reader.read_partly("overrides", "a list of overrides", overrides::parse),
         };
         (config, reader.warnings)
     }
@@ -180,20 +181,26 @@ struct Reader<'a> {
 impl Reader<'_> {
     /// Parses `key` from the source, or its default; a bad value is
     /// recorded and the default used instead.
-    fn read<T>(&mut self, key: &'static str, parse: impl Fn(&str) -> Result<T, String>) -> T {
+    fn read<T, E: Into<ValueError>>(
+        &mut self,
+        key: &'static str,
+        parse: impl Fn(&str) -> Result<T, E>,
+    ) -> T {
         if let Some(value) = self.source.get(key) {
             match parse(value.trim()) {
                 Ok(parsed) => return parsed,
                 Err(reason) => self.warnings.push(ConfigWarning {
                     key,
                     value,
-                    reason,
+                    reason: reason.into(),
                     fell_back: true,
                 }),
             }
         }
-        parse(default_of(key))
-            .unwrap_or_else(|e| panic!("built-in default of {key} is invalid: {e}"))
+        match parse(default_of(key)) {
+            Ok(parsed) => parsed,
+            Err(e) => panic!("built-in default of {key} is invalid: {}", e.into()),
+        }
     }
 }
 
@@ -203,27 +210,31 @@ impl Reader<'_> {
     fn read_partly<T>(
         &mut self,
         key: &'static str,
-        parse: impl Fn(&str) -> Result<(T, Vec<overrides::Refused>), String>,
+        expected: &'static str,
+        parse: impl Fn(&str) -> Result<(T, Vec<overrides::Refused>), serde_json::Error>,
     ) -> T {
         let value = self.source.get(key);
         let text = value.as_deref().map_or_else(|| default_of(key), str::trim);
         match parse(text) {
             Ok((parsed, refused)) => {
-                for (entry, reason) in refused {
+                for overrides::Refused { name, error } in refused {
                     self.warnings.push(ConfigWarning {
                         key,
-                        value: entry,
-                        reason,
+                        value: name.clone(),
+                        reason: ValueError::Override { name, error },
                         fell_back: false,
                     });
                 }
                 parsed
             }
-            Err(reason) => {
+            Err(e) => {
                 self.warnings.push(ConfigWarning {
                     key,
                     value: value.unwrap_or_default(),
-                    reason,
+                    reason: ValueError::Json {
+                        expected,
+                        detail: e.to_string(),
+                    },
                     fell_back: true,
                 });
                 parse(default_of(key)).expect("built-in default is valid").0
@@ -281,7 +292,24 @@ mod tests {
             ]
         );
         assert_eq!(config, Config::default());
-        assert!(warnings[7].to_string().contains("between 0 and 300"));
+        let reasons: Vec<&ValueError> = warnings.iter().map(|w| &w.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                &ValueError::NoHosts,
+                &ValueError::RoutePrefix("ci".into()),
+                &ValueError::Alias,
+                &ValueError::PrefixNotAbsolute("release/".into()),
+                &ValueError::OneOf("`path` or `virtual-host`"),
+                &ValueError::NotWholeNumber("-3".into()),
+                &ValueError::NotWholeNumber("soon".into()),
+                &ValueError::OutOfRange { min: 0, max: 300 },
+            ]
+        );
+        assert_eq!(
+            warnings[7].to_string(),
+            "config key ttl_not_found = \"86400\": must be between 0 and 300; using the default"
+        );
     }
 
     #[test]
@@ -311,7 +339,7 @@ mod tests {
             r#"[{"prefix":"/","bucket":"aaa"},{"prefix":"/","bucket":"bbb"}]"#,
         )]);
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].reason.contains("twice"));
+        assert_eq!(warnings[0].reason, ValueError::DuplicatePrefix("/".into()));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use serde::Deserialize;
 
+use crate::config::names::{is_bucket_name, is_route_prefix};
 use crate::primitives::utc::parse_utc;
 
 /// What an override does.
@@ -46,59 +47,99 @@ struct RawOverride {
     seconds: Option<u32>,
 }
 
+/// Why one override entry was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverrideError {
+    MissingExpiry,
+    BadExpiry(String),
+    /// A known kind without what it takes (`kind`, what it takes).
+    WrongFields {
+        kind: String,
+        takes: &'static str,
+    },
+    UnknownKind(String),
+    /// A `force_bucket` prefix that routes would refuse.
+    RoutePrefix(String),
+    /// A `force_bucket` bucket that routes would refuse.
+    NotBucket(String),
+}
+
+impl std::fmt::Display for OverrideError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use OverrideError::*;
+        match self {
+            MissingExpiry => f.write_str("an expiry (\"expires\") is required"),
+            BadExpiry(v) => write!(f, "expires {v:?} is not a time like 2026-11-22T18:00:00Z"),
+            WrongFields { kind, takes } => write!(f, "kind {kind} takes {takes}"),
+            UnknownKind(kind) => {
+                write!(
+                    f,
+                    "unknown kind {kind:?}: use force_bucket, no_shield or max_ttl"
+                )
+            }
+            RoutePrefix(p) => write!(f, "prefix {p:?} must start and end with /"),
+            NotBucket(b) => write!(f, "{b:?} is not a GCS bucket name"),
+        }
+    }
+}
+
 /// An entry that was refused: its name and why.
-pub type Refused = (String, String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub name: String,
+    pub error: OverrideError,
+}
 
 /// Parses the `overrides` key. An entry without a valid expiry, of an
 /// unknown kind, or missing what its kind needs is refused and reported;
-/// the others stand.
-pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), String> {
-    let raw: Vec<RawOverride> =
-        serde_json::from_str(value).map_err(|e| format!("not a list of overrides: {e}"))?;
+/// the others stand. A value that is not a list of entries is serde's
+/// error.
+pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), serde_json::Error> {
+    let raw: Vec<RawOverride> = serde_json::from_str(value)?;
     let mut overrides = Vec::new();
     let mut refused = Vec::new();
     for r in raw {
         match entry(&r) {
             Ok(o) => overrides.push(o),
-            Err(why) => refused.push((
-                r.name.clone(),
-                format!("override {}: {why}; the override is refused", r.name),
-            )),
+            Err(error) => refused.push(Refused {
+                name: r.name.clone(),
+                error,
+            }),
         }
     }
     Ok((overrides, refused))
 }
 
-fn entry(r: &RawOverride) -> Result<Override, String> {
-    let expires = r
-        .expires
-        .as_deref()
-        .ok_or("an expiry (\"expires\") is required")?;
-    let expires = parse_utc(expires)
-        .ok_or_else(|| format!("expires {expires:?} is not a time like 2026-11-22T18:00:00Z"))?;
+fn entry(r: &RawOverride) -> Result<Override, OverrideError> {
+    use OverrideError::*;
+    let expires = r.expires.as_deref().ok_or(MissingExpiry)?;
+    let expires = parse_utc(expires).ok_or_else(|| BadExpiry(expires.to_owned()))?;
     let action = match (r.kind.as_str(), &r.prefix, &r.bucket, r.seconds) {
-        ("force_bucket", Some(prefix), Some(bucket), None) => Action::ForceBucket {
-            prefix: prefix.clone(),
-            bucket: bucket.clone(),
-        },
+        ("force_bucket", Some(prefix), Some(bucket), None) => {
+            if !is_route_prefix(prefix) {
+                return Err(RoutePrefix(prefix.clone()));
+            }
+            if !is_bucket_name(bucket) {
+                return Err(NotBucket(bucket.clone()));
+            }
+            Action::ForceBucket {
+                prefix: prefix.clone(),
+                bucket: bucket.clone(),
+            }
+        }
         ("no_shield", None, None, None) => Action::NoShield,
         ("max_ttl", None, None, Some(seconds)) => Action::MaxTtl { seconds },
-        ("force_bucket" | "no_shield" | "max_ttl", ..) => {
-            return Err(format!(
-                "kind {} takes {}",
-                r.kind,
-                match r.kind.as_str() {
+        (kind @ ("force_bucket" | "no_shield" | "max_ttl"), ..) => {
+            return Err(WrongFields {
+                kind: kind.to_owned(),
+                takes: match kind {
                     "force_bucket" => "prefix and bucket",
                     "max_ttl" => "seconds",
                     _ => "nothing more",
-                }
-            ))
+                },
+            })
         }
-        (kind, ..) => {
-            return Err(format!(
-                "unknown kind {kind:?}: use force_bucket, no_shield or max_ttl"
-            ))
-        }
+        (kind, ..) => return Err(UnknownKind(kind.to_owned())),
     };
     Ok(Override {
         name: r.name.clone(),

@@ -1,7 +1,16 @@
 //! Parsers of Config Store values: each returns the value, or why it is
-//! not one.
+//! not one as a [`ValueError`].
+
+use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
+
+use crate::config::names::{is_bucket_name, is_route_prefix};
+use crate::config::overrides::OverrideError;
+use crate::shield::PlanProblem;
+use crate::telemetry::endpoint::EndpointError;
+use crate::telemetry::privacy::IpMode;
 
 /// A public path prefix and the bucket it is served from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -30,21 +39,122 @@ pub enum OriginStyle {
     VirtualHost,
 }
 
+/// Why a Config Store value was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueError {
+    /// Not the JSON shape the key takes (`expected`), with serde's detail.
+    Json {
+        expected: &'static str,
+        detail: String,
+    },
+    /// Not one of the words the key takes, listed.
+    OneOf(&'static str),
+    NoHosts,
+    NotHostname(String),
+    /// A backend name: letters, digits, `-` and `_`.
+    NotName,
+    NotBucket(String),
+    /// A route prefix must start and end with `/`.
+    RoutePrefix(String),
+    /// A route's `new_percent` over 100.
+    NewPercent(String),
+    DuplicatePrefix(String),
+    BackendOf {
+        bucket: String,
+        error: Box<ValueError>,
+    },
+    /// The version alias must start with `/` and not end with it.
+    Alias,
+    PrefixNotAbsolute(String),
+    NotWholeNumber(String),
+    OutOfRange {
+        min: usize,
+        max: usize,
+    },
+    NotRate,
+    Endpoint(EndpointError),
+    Plan(Vec<PlanProblem>),
+    /// One entry of the `overrides` list, refused while the others stand.
+    Override {
+        name: String,
+        error: OverrideError,
+    },
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ValueError::*;
+        match self {
+            Json { expected, detail } => write!(f, "not {expected}: {detail}"),
+            OneOf(words) => write!(f, "must be {words}"),
+            NoHosts => f.write_str("at least one host is needed"),
+            NotHostname(v) => write!(f, "{v:?} is not a hostname"),
+            NotName => f.write_str("must be letters, digits, - and _"),
+            NotBucket(b) => write!(f, "{b:?} is not a GCS bucket name"),
+            RoutePrefix(p) => write!(f, "route prefix {p:?} must start and end with /"),
+            NewPercent(p) => write!(f, "route {p:?}: new_percent must be 0 to 100"),
+            DuplicatePrefix(p) => write!(f, "route prefix {p:?} appears twice"),
+            BackendOf { bucket, error } => write!(f, "backend of {bucket}: {error}"),
+            Alias => f.write_str("must start with / and not end with /"),
+            PrefixNotAbsolute(p) => write!(f, "prefix {p:?} must start with /"),
+            NotWholeNumber(v) => write!(f, "{v:?} is not a whole number"),
+            OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),
+            NotRate => f.write_str("must be a number between 0 and 1"),
+            Endpoint(e) => e.fmt(f),
+            Plan(problems) => {
+                for (i, p) in problems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    p.fmt(f)?;
+                }
+                Ok(())
+            }
+            Override { name, error } => {
+                write!(f, "override {name}: {error}; the override is refused")
+            }
+        }
+    }
+}
+
+impl From<EndpointError> for ValueError {
+    fn from(e: EndpointError) -> Self {
+        ValueError::Endpoint(e)
+    }
+}
+
+impl From<Vec<PlanProblem>> for ValueError {
+    fn from(problems: Vec<PlanProblem>) -> Self {
+        ValueError::Plan(problems)
+    }
+}
+
+/// A JSON value of the shape `T`, or why not.
+pub fn json<'a, T: Deserialize<'a>>(
+    value: &'a str,
+    expected: &'static str,
+) -> Result<T, ValueError> {
+    serde_json::from_str(value).map_err(|e| ValueError::Json {
+        expected,
+        detail: e.to_string(),
+    })
+}
+
 pub fn list(value: &str) -> impl Iterator<Item = &str> {
     value.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-pub fn parse_hosts(value: &str) -> Result<Vec<String>, String> {
+pub fn parse_hosts(value: &str) -> Result<Vec<String>, ValueError> {
     let hosts: Vec<String> = list(value)
         .map(|h| parse_hostname(h).map(|h| h.to_ascii_lowercase()))
         .collect::<Result<_, _>>()?;
     if hosts.is_empty() {
-        return Err("at least one host is needed".into());
+        return Err(ValueError::NoHosts);
     }
     Ok(hosts)
 }
 
-pub fn parse_hostname(value: &str) -> Result<String, String> {
+pub fn parse_hostname(value: &str) -> Result<String, ValueError> {
     let valid = !value.is_empty()
         && value.len() <= 253
         && value
@@ -53,11 +163,11 @@ pub fn parse_hostname(value: &str) -> Result<String, String> {
     if valid {
         Ok(value.to_owned())
     } else {
-        Err(format!("{value:?} is not a hostname"))
+        Err(ValueError::NotHostname(value.to_owned()))
     }
 }
 
-pub fn parse_name(value: &str) -> Result<String, String> {
+pub fn parse_name(value: &str) -> Result<String, ValueError> {
     let valid = !value.is_empty()
         && value
             .bytes()
@@ -65,131 +175,132 @@ pub fn parse_name(value: &str) -> Result<String, String> {
     if valid {
         Ok(value.to_owned())
     } else {
-        Err("must be letters, digits, - and _".into())
+        Err(ValueError::NotName)
     }
 }
 
-/// GCS bucket names: 3 to 63 of lowercase letters, digits, `-`, `_`, `.`.
-pub fn valid_bucket(name: &str) -> bool {
-    (3..=63).contains(&name.len())
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
-        })
+pub fn check_bucket(name: &str) -> Result<(), ValueError> {
+    if is_bucket_name(name) {
+        Ok(())
+    } else {
+        Err(ValueError::NotBucket(name.to_owned()))
+    }
 }
 
-pub fn parse_routes(value: &str) -> Result<Vec<Route>, String> {
-    let mut routes: Vec<Route> =
-        serde_json::from_str(value).map_err(|e| format!("not a list of routes: {e}"))?;
+pub fn check_route_prefix(prefix: &str) -> Result<(), ValueError> {
+    if is_route_prefix(prefix) {
+        Ok(())
+    } else {
+        Err(ValueError::RoutePrefix(prefix.to_owned()))
+    }
+}
+
+/// Longest prefix first, so the first route that matches is the most
+/// specific one.
+pub fn sort_routes(routes: &mut [Route]) {
+    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+}
+
+pub fn parse_routes(value: &str) -> Result<Vec<Route>, ValueError> {
+    let mut routes: Vec<Route> = json(value, "a list of routes")?;
     for route in &routes {
-        if !route.prefix.starts_with('/') || !route.prefix.ends_with('/') {
-            return Err(format!(
-                "route prefix {:?} must start and end with /",
-                route.prefix
-            ));
-        }
+        check_route_prefix(&route.prefix)?;
         let buckets = [
             Some(&route.bucket),
             route.fallback.as_ref(),
             route.new_bucket.as_ref(),
         ];
-        if let Some(bad) = buckets.into_iter().flatten().find(|b| !valid_bucket(b)) {
-            return Err(format!("{bad:?} is not a GCS bucket name"));
+        for bucket in buckets.into_iter().flatten() {
+            check_bucket(bucket)?;
         }
         if route.new_percent > 100 {
-            return Err(format!(
-                "route {:?}: new_percent must be 0 to 100",
-                route.prefix
-            ));
+            return Err(ValueError::NewPercent(route.prefix.clone()));
         }
     }
-    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+    sort_routes(&mut routes);
     if let Some(pair) = routes.windows(2).find(|w| w[0].prefix == w[1].prefix) {
-        return Err(format!("route prefix {:?} appears twice", pair[0].prefix));
+        return Err(ValueError::DuplicatePrefix(pair[0].prefix.clone()));
     }
     Ok(routes)
 }
 
-pub fn parse_buckets(value: &str) -> Result<Vec<String>, String> {
+pub fn parse_buckets(value: &str) -> Result<Vec<String>, ValueError> {
     list(value)
-        .map(|b| {
-            if valid_bucket(b) {
-                Ok(b.to_owned())
-            } else {
-                Err(format!("{b:?} is not a GCS bucket name"))
-            }
-        })
+        .map(|b| check_bucket(b).map(|()| b.to_owned()))
         .collect()
 }
 
-pub fn parse_bucket_backends(
-    value: &str,
-) -> Result<std::collections::BTreeMap<String, String>, String> {
-    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(value)
-        .map_err(|e| format!("not an object of bucket to backend: {e}"))?;
+pub fn parse_bucket_backends(value: &str) -> Result<BTreeMap<String, String>, ValueError> {
+    let map: BTreeMap<String, String> = json(value, "an object of bucket to backend")?;
     for (bucket, backend) in &map {
-        if !valid_bucket(bucket) {
-            return Err(format!("{bucket:?} is not a GCS bucket name"));
-        }
-        parse_name(backend).map_err(|e| format!("backend of {bucket}: {e}"))?;
+        check_bucket(bucket)?;
+        parse_name(backend).map_err(|e| ValueError::BackendOf {
+            bucket: bucket.clone(),
+            error: Box::new(e),
+        })?;
     }
     Ok(map)
 }
 
-pub fn parse_alias(value: &str) -> Result<String, String> {
+pub fn parse_alias(value: &str) -> Result<String, ValueError> {
     if value.is_empty() {
         return Ok(String::new());
     }
     if !value.starts_with('/') || value.ends_with('/') {
-        return Err("must start with / and not end with /".into());
+        return Err(ValueError::Alias);
     }
     Ok(value.to_owned())
 }
 
-pub fn parse_prefixes(value: &str) -> Result<Vec<String>, String> {
+pub fn parse_prefixes(value: &str) -> Result<Vec<String>, ValueError> {
     list(value)
         .map(|p| {
             if p.starts_with('/') {
                 Ok(p.to_owned())
             } else {
-                Err(format!("prefix {p:?} must start with /"))
+                Err(ValueError::PrefixNotAbsolute(p.to_owned()))
             }
         })
         .collect()
 }
 
-pub fn parse_origin_style(value: &str) -> Result<OriginStyle, String> {
+pub fn parse_origin_style(value: &str) -> Result<OriginStyle, ValueError> {
     match value {
         "path" => Ok(OriginStyle::Path),
         "virtual-host" => Ok(OriginStyle::VirtualHost),
-        _ => Err("must be `path` or `virtual-host`".into()),
+        _ => Err(ValueError::OneOf("`path` or `virtual-host`")),
     }
 }
 
-pub fn parse_int(value: &str, min: usize, max: usize) -> Result<usize, String> {
+pub fn parse_int(value: &str, min: usize, max: usize) -> Result<usize, ValueError> {
     let n: usize = value
         .parse()
-        .map_err(|_| format!("{value:?} is not a whole number"))?;
+        .map_err(|_| ValueError::NotWholeNumber(value.to_owned()))?;
     if n < min || n > max {
-        return Err(format!("must be between {min} and {max}"));
+        return Err(ValueError::OutOfRange { min, max });
     }
     Ok(n)
 }
 
-pub fn parse_bool(value: &str) -> Result<bool, String> {
+pub fn parse_bool(value: &str) -> Result<bool, ValueError> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err("must be true or false".into()),
+        _ => Err(ValueError::OneOf("true or false")),
     }
 }
 
-pub fn parse_rate(value: &str) -> Result<f64, String> {
+pub fn parse_rate(value: &str) -> Result<f64, ValueError> {
     match value.parse::<f64>() {
         Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
-        _ => Err("must be a number between 0 and 1".into()),
+        _ => Err(ValueError::NotRate),
     }
 }
 
-pub fn parse_seconds(value: &str) -> Result<u32, String> {
+pub fn parse_seconds(value: &str) -> Result<u32, ValueError> {
     parse_int(value, 0, 10 * 365 * 24 * 3600).map(|n| n as u32)
+}
+
+pub fn parse_ip_mode(value: &str) -> Result<IpMode, ValueError> {
+    IpMode::parse(value).ok_or(ValueError::OneOf("full, truncated, hashed or none"))
 }

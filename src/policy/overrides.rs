@@ -83,14 +83,15 @@ fn force_bucket(config: &mut Config, prefix: &str, bucket: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::overrides::OverrideError;
+    use crate::config::{ConfigWarning, ValueError};
     use std::collections::HashMap;
 
     const NOW: i64 = 1_795_257_906; // 2026-11-21T10:45:06Z
 
-    fn config(overrides: &str) -> (Config, Vec<String>) {
+    fn config(overrides: &str) -> (Config, Vec<ConfigWarning>) {
         let map: HashMap<&str, &str> = [("overrides", overrides)].into();
-        let (config, warnings) = Config::load(&map);
-        (config, warnings.iter().map(ToString::to_string).collect())
+        Config::load(&map)
     }
 
     #[test]
@@ -145,9 +146,56 @@ mod tests {
                 {"name":"fine","kind":"no_shield","expires":"2026-11-22T00:00:00Z"}]"#,
         );
         assert_eq!(c.overrides.len(), 1, "only the valid one stands");
-        assert_eq!(warnings.len(), 3, "{warnings:?}");
-        assert!(warnings[0].contains("an expiry (\"expires\") is required"));
-        assert!(warnings[1].contains("is not a time like"));
-        assert!(warnings[2].contains("unknown kind \"teleport\""));
+        let refused: Vec<(&str, &ValueError)> = warnings
+            .iter()
+            .map(|w| (w.value.as_str(), &w.reason))
+            .collect();
+        let refusal = |name: &str, error| ValueError::Override {
+            name: name.to_owned(),
+            error,
+        };
+        assert_eq!(
+            refused,
+            [
+                ("forever", &refusal("forever", OverrideError::MissingExpiry)),
+                (
+                    "vague",
+                    &refusal("vague", OverrideError::BadExpiry("next week".into()))
+                ),
+                (
+                    "odd",
+                    &refusal("odd", OverrideError::UnknownKind("teleport".into()))
+                ),
+            ]
+        );
+        assert!(warnings.iter().all(|w| !w.fell_back));
+        assert_eq!(
+            warnings[0].to_string(),
+            "config key overrides = \"forever\": override forever: an expiry (\"expires\") is required; the override is refused"
+        );
+    }
+
+    /// A `force_bucket` override is held to the rules routes are.
+    #[test]
+    fn a_force_bucket_override_names_what_a_route_could() {
+        let (c, warnings) = config(
+            r#"[{"name":"loose","kind":"force_bucket","prefix":"/release","bucket":"k8s-release-eu","expires":"2026-11-22T00:00:00Z"},
+                {"name":"typo","kind":"force_bucket","prefix":"/release/","bucket":"K8S_Release","expires":"2026-11-22T00:00:00Z"}]"#,
+        );
+        assert!(c.overrides.is_empty());
+        let errors: Vec<&ValueError> = warnings.iter().map(|w| &w.reason).collect();
+        assert_eq!(
+            errors,
+            [
+                &ValueError::Override {
+                    name: "loose".into(),
+                    error: OverrideError::RoutePrefix("/release".into())
+                },
+                &ValueError::Override {
+                    name: "typo".into(),
+                    error: OverrideError::NotBucket("K8S_Release".into())
+                },
+            ]
+        );
     }
 }

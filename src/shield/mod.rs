@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::artifact::classify::{Class, Classification};
 use crate::locality::RegionGroup;
 pub use pops::SHIELDS;
-pub use version_range::VersionRange;
+pub use version_range::{RangeError, RangeReason, VersionRange};
 
 /// How much of the version picks the shield.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -91,11 +91,51 @@ fn minor() -> Granularity {
 /// as the Kubernetes download CDN runs today.
 pub const DEFAULT_PLAN: &str = r#"{"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#;
 
+/// One thing wrong with a shield plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanProblem {
+    /// Not a plan's JSON shape, with serde's detail.
+    NotAPlan(String),
+    /// A code in a list (`default`, `unversioned`, `group <name>`, `rule
+    /// <name>`) that names no shield POP.
+    UnknownShield {
+        list: String,
+        code: String,
+    },
+    UnknownGroup(String),
+    RuleGroup {
+        rule: String,
+        group: String,
+    },
+    RuleVersions {
+        rule: String,
+        error: RangeError,
+    },
+    /// A rule with neither versions nor groups would match everything.
+    Unconstrained(String),
+}
+
+impl std::fmt::Display for PlanProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use PlanProblem::*;
+        match self {
+            NotAPlan(detail) => write!(f, "not a plan: {detail}"),
+            UnknownShield { list, code } => {
+                write!(f, "{list}: {code:?} is not a known shield POP code")
+            }
+            UnknownGroup(name) => write!(f, "{name:?} is not a region group"),
+            RuleGroup { rule, group } => write!(f, "rule {rule}: {group:?} is not a region group"),
+            RuleVersions { rule, error } => write!(f, "rule {rule}: {error}"),
+            Unconstrained(rule) => write!(f, "rule {rule}: needs versions, groups or both"),
+        }
+    }
+}
+
 impl Plan {
     /// Parses and validates a plan, reporting every problem found.
-    pub fn parse(text: &str) -> Result<Plan, Vec<String>> {
+    pub fn parse(text: &str) -> Result<Plan, Vec<PlanProblem>> {
         let raw: RawPlan =
-            serde_json::from_str(text).map_err(|e| vec![format!("not a plan: {e}")])?;
+            serde_json::from_str(text).map_err(|e| vec![PlanProblem::NotAPlan(e.to_string())])?;
         let mut problems = Vec::new();
         // Each code becomes the table's own `&'static str`; whose list it
         // is gets spelled out only for a problem.
@@ -104,10 +144,10 @@ impl Plan {
                 .filter_map(|code| {
                     let known = shield_code(code);
                     if known.is_none() {
-                        problems.push(format!(
-                            "{}: {code:?} is not a known shield POP code",
-                            whose()
-                        ));
+                        problems.push(PlanProblem::UnknownShield {
+                            list: whose(),
+                            code: (*code).to_owned(),
+                        });
                     }
                     known
                 })
@@ -121,7 +161,7 @@ impl Plan {
                 Some(group) => {
                     groups.insert(group, list);
                 }
-                None => unknown_groups.push(format!("{name:?} is not a region group")),
+                None => unknown_groups.push(PlanProblem::UnknownGroup((*name).to_owned())),
             }
         }
         let default = shields(&raw.default, &|| "default".to_owned());
@@ -135,8 +175,11 @@ impl Plan {
             let whose = || format!("rule {}", rule.name);
             let candidates = shields(&rule.shields, &whose);
             let versions = match rule.versions.as_deref().map(VersionRange::parse) {
-                Some(Err(e)) => {
-                    rule_problems.push(format!("{}: {e}", whose()));
+                Some(Err(error)) => {
+                    rule_problems.push(PlanProblem::RuleVersions {
+                        rule: rule.name.clone(),
+                        error,
+                    });
                     None
                 }
                 Some(Ok(range)) => Some(range),
@@ -148,14 +191,17 @@ impl Plan {
                     .filter_map(|n| {
                         let group = RegionGroup::parse(n);
                         if group.is_none() {
-                            rule_problems.push(format!("{}: {n:?} is not a region group", whose()));
+                            rule_problems.push(PlanProblem::RuleGroup {
+                                rule: rule.name.clone(),
+                                group: (*n).to_owned(),
+                            });
                         }
                         group
                     })
                     .collect::<Vec<_>>()
             });
             if rule.versions.is_none() && rule_groups.is_none() {
-                rule_problems.push(format!("{}: needs versions, groups or both", whose()));
+                rule_problems.push(PlanProblem::Unconstrained(rule.name.clone()));
             }
             rules.push(Rule {
                 name: rule.name,

@@ -33,13 +33,46 @@ pub struct VersionRange {
     comparators: Vec<Comparator>,
 }
 
+/// Why a version range was refused: the range, and what is wrong in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeError {
+    pub range: String,
+    pub reason: RangeReason,
+}
+
+/// What is wrong in one comparator of a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeReason {
+    EmptyComparator,
+    MoreThanThreeNumbers(String),
+    NotAVersion(String),
+    TooLarge(String),
+}
+
+impl fmt::Display for RangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "version range {:?}: ", self.range)?;
+        match &self.reason {
+            RangeReason::EmptyComparator => f.write_str("empty comparator"),
+            RangeReason::MoreThanThreeNumbers(c) => write!(f, "{c:?} has more than three numbers"),
+            RangeReason::NotAVersion(c) => {
+                write!(f, "{c:?} is not a version such as 1.31 or 1.31.2")
+            }
+            RangeReason::TooLarge(c) => write!(f, "{c:?} is too large"),
+        }
+    }
+}
+
 impl VersionRange {
-    pub fn parse(text: &str) -> Result<VersionRange, String> {
+    pub fn parse(text: &str) -> Result<VersionRange, RangeError> {
         let comparators = text
             .split(',')
             .map(|c| parse_comparator(c.trim()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("version range {text:?}: {e}"))?;
+            .map_err(|reason| RangeError {
+                range: text.to_owned(),
+                reason,
+            })?;
         Ok(VersionRange {
             text: text.to_owned(),
             comparators,
@@ -64,7 +97,7 @@ impl fmt::Display for VersionRange {
     }
 }
 
-fn parse_comparator(text: &str) -> Result<Comparator, String> {
+fn parse_comparator(text: &str) -> Result<Comparator, RangeReason> {
     let (op, rest) = [
         ("<=", Op::Le),
         (">=", Op::Ge),
@@ -78,20 +111,20 @@ fn parse_comparator(text: &str) -> Result<Comparator, String> {
     let rest = rest.trim();
     let rest = rest.strip_prefix('v').unwrap_or(rest);
     if rest.is_empty() {
-        return Err("empty comparator".into());
+        return Err(RangeReason::EmptyComparator);
     }
     let mut parts = [0u64; 3];
     let mut given = 0;
     for piece in rest.split('.') {
         if given == 3 {
-            return Err(format!("{text:?} has more than three numbers"));
+            return Err(RangeReason::MoreThanThreeNumbers(text.to_owned()));
         }
         if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{text:?} is not a version such as 1.31 or 1.31.2"));
+            return Err(RangeReason::NotAVersion(text.to_owned()));
         }
         parts[given] = piece
             .parse()
-            .map_err(|_| format!("{text:?} is too large"))?;
+            .map_err(|_| RangeReason::TooLarge(text.to_owned()))?;
         given += 1;
     }
     Ok(Comparator { op, parts, given })
@@ -132,8 +165,26 @@ mod tests {
 
     #[test]
     fn bad_ranges_say_why() {
-        for bad in ["", "<", ">=1.x", "1.2.3.4", "~1.2", "<1..2", ">=1.28,"] {
-            assert!(VersionRange::parse(bad).is_err(), "{bad:?}");
+        use RangeReason::*;
+        let c = |s: &str| s.to_owned();
+        for (bad, reason) in [
+            ("", EmptyComparator),
+            ("<", EmptyComparator),
+            (">=1.x", NotAVersion(c(">=1.x"))),
+            ("1.2.3.4", MoreThanThreeNumbers(c("1.2.3.4"))),
+            ("~1.2", NotAVersion(c("~1.2"))),
+            ("<1..2", NotAVersion(c("<1..2"))),
+            (">=1.28,", EmptyComparator),
+            ("99999999999999999999", TooLarge(c("99999999999999999999"))),
+        ] {
+            assert_eq!(
+                VersionRange::parse(bad),
+                Err(RangeError {
+                    range: bad.to_owned(),
+                    reason
+                }),
+                "{bad:?}"
+            );
         }
     }
 }

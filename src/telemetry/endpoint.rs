@@ -60,14 +60,37 @@ fn default_sourcetype() -> String {
     "dl-edge:request".to_owned()
 }
 
+/// Why a `log_endpoints` value (or an endpoint name) was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointError {
+    /// Not a JSON list of endpoints, with serde's detail.
+    NotAList(String),
+    BadName(String),
+    SampleRate(String),
+    Duplicate(String),
+}
+
+impl std::fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointError::NotAList(detail) => write!(f, "not a list of log endpoints: {detail}"),
+            EndpointError::BadName(name) => write!(f, "{name:?} is not a valid log endpoint name"),
+            EndpointError::SampleRate(name) => {
+                write!(f, "{name}: sample_rate must be between 0 and 1")
+            }
+            EndpointError::Duplicate(name) => write!(f, "endpoint {name} appears twice"),
+        }
+    }
+}
+
 /// Parses and checks the `log_endpoints` value.
-pub fn parse_endpoints(value: &str) -> Result<Vec<LogEndpoint>, String> {
+pub fn parse_endpoints(value: &str) -> Result<Vec<LogEndpoint>, EndpointError> {
     let endpoints: Vec<LogEndpoint> =
-        serde_json::from_str(value).map_err(|e| format!("not a list of log endpoints: {e}"))?;
+        serde_json::from_str(value).map_err(|e| EndpointError::NotAList(e.to_string()))?;
     for e in &endpoints {
         check_endpoint_name(&e.name)?;
         if !(0.0..=1.0).contains(&e.sample_rate) {
-            return Err(format!("{}: sample_rate must be between 0 and 1", e.name));
+            return Err(EndpointError::SampleRate(e.name.clone()));
         }
     }
     if let Some(dup) = endpoints
@@ -75,14 +98,14 @@ pub fn parse_endpoints(value: &str) -> Result<Vec<LogEndpoint>, String> {
         .enumerate()
         .find(|(i, e)| endpoints[..*i].iter().any(|o| o.name == e.name))
     {
-        return Err(format!("endpoint {} appears twice", dup.1.name));
+        return Err(EndpointError::Duplicate(dup.1.name.clone()));
     }
     Ok(endpoints)
 }
 
 /// The platform's rules for an endpoint name: not empty, no `:` or newline,
 /// not `stdout` or `stderr`.
-pub fn check_endpoint_name(name: &str) -> Result<(), String> {
+pub fn check_endpoint_name(name: &str) -> Result<(), EndpointError> {
     let valid = !name.is_empty()
         && name.len() <= 256
         && !name.contains([':', '\n', '\r'])
@@ -91,7 +114,7 @@ pub fn check_endpoint_name(name: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!("{name:?} is not a valid log endpoint name"))
+        Err(EndpointError::BadName(name.to_owned()))
     }
 }
 
@@ -195,32 +218,38 @@ mod tests {
 
     #[test]
     fn bad_endpoint_lists_say_why() {
+        use EndpointError::*;
+        let name = |n: &str| n.to_owned();
         for (value, why) in [
-            (r#"[{"name":"x","format":"xml"}]"#, "unknown variant"),
-            (
-                r#"[{"name":"a:b","format":"json"}]"#,
-                "not a valid log endpoint name",
-            ),
+            (r#"[{"name":"a:b","format":"json"}]"#, BadName(name("a:b"))),
             (
                 r#"[{"name":"stdout","format":"json"}]"#,
-                "not a valid log endpoint name",
+                BadName(name("stdout")),
             ),
             (
                 r#"[{"name":"x","format":"json","sample_rate":2}]"#,
-                "between 0 and 1",
+                SampleRate(name("x")),
             ),
             (
                 r#"[{"name":"x","format":"json"},{"name":"x","format":"hec"}]"#,
-                "twice",
+                Duplicate(name("x")),
             ),
+        ] {
+            assert_eq!(parse_endpoints(value), Err(why), "{value}");
+        }
+        // serde's own words say what is wrong with the JSON.
+        for (value, detail) in [
+            (r#"[{"name":"x","format":"xml"}]"#, "unknown variant"),
             (
                 r#"[{"name":"x","format":"json","colour":"red"}]"#,
                 "unknown field",
             ),
-            ("splunk", "not a list"),
+            ("splunk", "expected value"),
         ] {
-            let err = parse_endpoints(value).unwrap_err();
-            assert!(err.contains(why), "{value}: {err}");
+            match parse_endpoints(value) {
+                Err(NotAList(d)) => assert!(d.contains(detail), "{value}: {d}"),
+                other => panic!("{value}: {other:?}"),
+            }
         }
     }
 

@@ -19,13 +19,14 @@ pub enum IpMode {
 }
 
 impl IpMode {
-    pub fn parse(value: &str) -> Result<IpMode, String> {
+    /// The mode a `log_client_ip` value names.
+    pub fn parse(value: &str) -> Option<IpMode> {
         match value {
-            "full" => Ok(IpMode::Full),
-            "truncated" => Ok(IpMode::Truncated),
-            "hashed" => Ok(IpMode::Hashed),
-            "none" => Ok(IpMode::None),
-            _ => Err("must be full, truncated, hashed or none".into()),
+            "full" => Some(IpMode::Full),
+            "truncated" => Some(IpMode::Truncated),
+            "hashed" => Some(IpMode::Hashed),
+            "none" => Some(IpMode::None),
+            _ => None,
         }
     }
 }
