@@ -78,7 +78,7 @@ fn group_of(v: &Value) -> RegionGroup {
 
 /// What one way of shielding costs for the replayed traffic.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Outcome {
+pub struct Cost {
     pub origin_fetches: u64,
     pub origin_bytes: u64,
     /// Shield code (or `(edge)` for unshielded requests) → requests, bytes.
@@ -93,9 +93,9 @@ pub struct Outcome {
 pub struct Simulation {
     pub requests: u64,
     pub skipped: u64,
-    pub none: Outcome,
-    pub static_shield: (String, Outcome),
-    pub plan: Outcome,
+    pub none: Cost,
+    pub static_shield: (String, Cost),
+    pub plan: Cost,
 }
 
 /// Replays `traffic` (requests the service would fetch) under no
@@ -128,7 +128,7 @@ pub fn simulate(
         fetched.push((request.clone(), object, choice.candidates));
     }
     let run = |route: &dyn Fn(&TrafficRequest, &[&str]) -> Option<String>| {
-        let mut outcome = Outcome::default();
+        let mut outcome = Cost::default();
         let mut caches: HashSet<(String, &str)> = HashSet::new();
         let (mut distance, mut shielded) = (0.0, 0u64);
         for (request, object, candidates) in &fetched {
@@ -206,7 +206,7 @@ impl Simulation {
             "{} requests replayed ({} not fetched by the service)\n\n",
             self.requests, self.skipped
         );
-        let km = |o: &Outcome| {
+        let km = |o: &Cost| {
             o.mean_distance_km
                 .map_or("-".to_owned(), |d| format!("{d:.0}"))
         };

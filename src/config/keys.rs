@@ -153,7 +153,7 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "shield_plan",
         kind: "JSON shield plan (docs/shielding.md)",
-        default: r#"{"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#,
+        default: crate::shield::DEFAULT_PLAN,
         effect: "Which shield POP fetches each request from the origin, by region group and release version; the default is one static shield, as Kubernetes runs today. Check a plan with `dl-edge-ops plan check` before uploading it.",
     },
 ];

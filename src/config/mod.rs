@@ -369,7 +369,6 @@ mod tests {
 
     #[test]
     fn the_default_shield_plan_is_the_builtin_one() {
-        assert_eq!(default_of("shield_plan"), crate::shield::DEFAULT_PLAN);
         assert_eq!(Config::default().shield_plan, Plan::builtin());
     }
 

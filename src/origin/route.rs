@@ -2,6 +2,8 @@
 //! request that fetches it.
 
 use crate::artifact::version::Version;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use crate::config::{Config, OriginStyle};
 use crate::request::rejection::Rejection;
 
@@ -169,18 +171,16 @@ pub fn origin_request_for(bucket: &str, object: &str, config: &Config) -> Origin
 /// path as a space-like character in some paths, and SigV4 signing needs this
 /// exact canonical form.
 pub fn encode_object(object: &str) -> String {
-    let mut out = String::with_capacity(object.len() + 8);
-    for &b in object.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
-            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 15)]));
-        }
-    }
-    out
+    utf8_percent_encode(object, OBJECT_NAME).to_string()
 }
+
+/// What stays as it is in an object name: unreserved characters and `/`.
+const OBJECT_NAME: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
 
 #[cfg(test)]
 mod tests {

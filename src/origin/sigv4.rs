@@ -6,6 +6,8 @@
 //! against AWS's published examples in the tests below.
 
 use hmac::{Hmac, Mac};
+
+use crate::primitives::hex::encode;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of the empty payload, hex: what a GET or HEAD signs.
@@ -92,13 +94,16 @@ pub fn signature(
     let credential_scope = format!("{date}/{}/{}/aws4_request", scope.region, scope.service);
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{credential_scope}\n{}",
-        hex(&Sha256::digest(canonical_request.as_bytes()))
+        encode(&Sha256::digest(canonical_request.as_bytes()))
     );
     let mut key = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     for part in [scope.region, scope.service, "aws4_request"] {
         key = hmac(&key, part.as_bytes());
     }
-    (signed_headers, hex(&hmac(&key, string_to_sign.as_bytes())))
+    (
+        signed_headers,
+        encode(&hmac(&key, string_to_sign.as_bytes())),
+    )
 }
 
 /// The headers that sign a GCS object GET or HEAD at `unix_seconds`:
@@ -134,10 +139,6 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

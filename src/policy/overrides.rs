@@ -4,6 +4,7 @@
 //! Pure: the shell passes the time in.
 
 use crate::config::overrides::Action;
+use crate::config::values::sort_routes;
 use crate::config::{Config, Route};
 use crate::primitives::utc::format_utc;
 use crate::shield::Plan;
@@ -73,9 +74,7 @@ fn force_bucket(config: &mut Config, prefix: &str, bucket: &str) {
                 new_bucket: None,
                 new_percent: 0,
             });
-            config
-                .routes
-                .sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+            sort_routes(&mut config.routes);
         }
     }
 }

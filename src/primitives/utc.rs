@@ -1,8 +1,8 @@
 //! UTC dates as this service writes and reads them: RFC 3339 in log lines,
 //! `YYYYMMDDTHHMMSSZ` for SigV4, `YYYY-MM-DDTHH:MM:SSZ` for override
 //! expiries. A few lines of calendar arithmetic (Howard Hinnant's
-//! algorithms) instead of a date crate, which cost Wasm size paid at every
-//! instantiation.
+//! algorithms) for the formatting on every request; the `time` crate, which
+//! `fastly` links anyway, checks that a parsed date exists.
 
 /// Days since 1970-01-01 for a proleptic Gregorian date.
 pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
@@ -76,11 +76,16 @@ pub fn parse_utc(text: &str) -> Option<i64> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let valid = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second < 61;
+    // The calendar is the time crate's (linked already through `fastly`):
+    // 2026-02-31 is no date, not 3 March.
+    let month_of_year = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    time::Date::from_calendar_date(
+        i32::try_from(year).ok()?,
+        month_of_year,
+        u8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let valid = hour < 24 && minute < 60 && second < 61;
     valid.then(|| days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
@@ -121,11 +126,20 @@ mod tests {
             "2026-11-21",
             "2026-11-21T10:45:06+01:00",
             "2026-13-01T00:00:00Z",
+            "2026-02-31T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-11-21T24:00:00Z",
             "tomorrow",
             "",
         ] {
             assert_eq!(parse_utc(bad), None, "{bad}");
         }
         assert_eq!(parse_utc(&format_utc(NOW)), Some(NOW));
+        assert_eq!(
+            parse_utc("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800),
+            "a leap day"
+        );
     }
 }

@@ -47,39 +47,15 @@ fn weak_eq(a: &str, b: &str) -> bool {
     !a.is_empty() && opaque(a) == opaque(b)
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into seconds
-/// since 1970. Other forms give `None`, and the header is then ignored, as
-/// RFC 9110 requires for an invalid date.
+/// Parses an HTTP date into seconds since 1970: IMF-fixdate (`Sun, 06 Nov
+/// 1994 08:49:37 GMT`) and the two obsolete forms RFC 9110 §5.6.7 asks
+/// recipients to accept (RFC 850, asctime), with the `httpdate` crate.
+/// Anything else (or a date before 1970) gives `None`, and the header is
+/// then ignored, as RFC 9110 requires for an invalid date.
 pub fn parse_http_date(value: &str) -> Option<i64> {
-    let mut parts = value.trim().split(' ');
-    let _weekday = parts.next().filter(|d| d.len() == 4 && d.ends_with(','))?;
-    let day: i64 = parts.next().filter(|d| d.len() == 2)?.parse().ok()?;
-    let month = parts.next()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == month)? as i64
-        + 1;
-    let year: i64 = parts.next().filter(|y| y.len() == 4)?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
-    let mut field = |max: i64| -> Option<i64> {
-        hms.next()
-            .filter(|f| f.len() == 2)?
-            .parse()
-            .ok()
-            .filter(|v| *v <= max)
-    };
-    let (hour, minute, second) = (field(23)?, field(59)?, field(60)?);
-    if parts.next()? != "GMT" || parts.next().is_some() || !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(
-        crate::primitives::utc::days_from_civil(year, month, day) * 86_400
-            + hour * 3600
-            + minute * 60
-            + second,
-    )
+    let time = httpdate::parse_http_date(value.trim()).ok()?;
+    let seconds = time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(seconds).ok()
 }
 
 #[cfg(test)]
@@ -113,14 +89,14 @@ mod tests {
     fn if_none_match_wins_over_if_modified_since() {
         assert!(!check(
             Some("\"other\""),
-            Some("Wed, 01 Jan 2099 00:00:00 GMT")
+            Some("Thu, 01 Jan 2099 00:00:00 GMT")
         ));
     }
 
     #[test]
     fn if_modified_since_compares_dates() {
         assert!(check(None, Some(MODIFIED)));
-        assert!(check(None, Some("Wed, 01 Jan 2099 00:00:00 GMT")));
+        assert!(check(None, Some("Thu, 01 Jan 2099 00:00:00 GMT")));
         assert!(!check(None, Some("Mon, 01 Jan 2001 00:00:00 GMT")));
         assert!(
             !check(None, Some("yesterday")),
@@ -129,14 +105,30 @@ mod tests {
     }
 
     #[test]
-    fn parses_imf_fixdate() {
+    fn parses_all_three_http_date_forms() {
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(
             parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(784_111_777)
         );
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"), None);
-        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(
+            parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(784_111_777),
+            "RFC 850 form"
+        );
+        assert_eq!(
+            parse_http_date("Sun Nov  6 08:49:37 1994"),
+            Some(784_111_777),
+            "asctime form"
+        );
+        assert_eq!(parse_http_date("Sun, +6 Nov 1994 08:49:37 GMT"), None);
+        assert_eq!(
+            parse_http_date("Wed, 01 Jan 2099 00:00:00 GMT"),
+            None,
+            "a weekday the date does not fall on"
+        );
+        assert_eq!(parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
     }
 

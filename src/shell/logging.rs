@@ -14,11 +14,8 @@ use fastly::log::Endpoint;
 
 use super::client::ClientRequest;
 use super::delivery::Delivered;
+use super::secrets;
 use super::shielding::Placement;
-
-/// The Secret Store holding the salt for hashed client IPs.
-const SECRET_STORE: &str = "dl_edge_secrets";
-const SALT_KEY: &str = "log_ip_salt";
 
 /// The record of one request, and where it will be written.
 pub struct RequestLog {
@@ -41,7 +38,7 @@ impl RequestLog {
         let settings = config.logging.clone();
         let _ = fastly::log::set_panic_endpoint(settings.service_endpoint.as_str());
         let salt = match settings.client_ip {
-            IpMode::Hashed => salt(),
+            IpMode::Hashed => secrets::bytes(secrets::LOG_IP_SALT),
             _ => None,
         };
         let service = ServiceFields {
@@ -168,10 +165,4 @@ impl RequestLog {
             let _ = endpoint.write_all(line.as_bytes());
         }
     }
-}
-
-fn salt() -> Option<Vec<u8>> {
-    let store = fastly::SecretStore::open(SECRET_STORE).ok()?;
-    let secret = store.try_get(SALT_KEY).ok()??;
-    Some(secret.plaintext().to_vec())
 }

@@ -6,6 +6,7 @@ mod config_store;
 mod delivery;
 mod logging;
 mod origin;
+mod secrets;
 mod shielding;
 
 use dl_edge::config::Config;
@@ -37,31 +38,31 @@ pub fn handle_client_request() {
             );
             let placement = shielding::place(client.shield_header.as_deref(), &choice);
             log.located(&locality, &placement);
-            let outcome = origin::fetch(&client, fetch, &config, &placement.hop);
-            if outcome.shield_unreachable {
+            let fetched = origin::fetch(&client, fetch, &config, &placement.hop);
+            if fetched.shield_unreachable {
                 log.warn(
                     "shield",
                     "the shield could not be reached; fetched from the origin",
                 );
             }
-            log.served_by(&outcome.bucket, &outcome.failures);
-            if let Some(error) = &outcome.origin_error {
+            log.served_by(&fetched.bucket, &fetched.failures);
+            if let Some(error) = &fetched.origin_error {
                 log.origin_failed(error);
             }
-            log.record.response.cache_state = outcome.cache_state.map(str::to_owned);
-            let mut response = outcome.response;
+            log.record.response.cache_state = fetched.cache_state.map(str::to_owned);
+            let mut response = fetched.response;
             if client
                 .debug_header
                 .as_deref()
                 .is_some_and(shielding::is_debug_token)
             {
-                response.set_header("dl-edge-bucket", &outcome.bucket);
+                response.set_header("dl-edge-bucket", &fetched.bucket);
                 response.set_header(
                     "dl-edge-failover",
-                    (!outcome.failures.is_empty()).to_string(),
+                    (!fetched.failures.is_empty()).to_string(),
                 );
             }
-            (response, outcome.ttl)
+            (response, fetched.ttl)
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);

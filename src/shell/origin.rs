@@ -15,14 +15,15 @@ use dl_edge::policy::response::{self, Body, OriginHead, ServedObject, PLAIN_TEXT
 use dl_edge::request::range::RangeRequest;
 use fastly::http::request::{SendError, SendErrorCause};
 use fastly::http::Method;
-use fastly::{Backend, Request, Response, SecretStore};
+use fastly::{Backend, Request, Response};
 
 use super::client::ClientRequest;
+use super::secrets;
 use super::shielding::{Hop, SHIELD_HEADER};
 
 /// The response for a fetch decision, ready to send, and what the log
 /// needs to know about how it was made.
-pub struct Outcome {
+pub struct Fetched {
     pub response: Response,
     /// The edge TTL chosen for the origin's answer; `None` if not stored.
     pub ttl: Option<u32>,
@@ -41,32 +42,33 @@ pub struct Outcome {
 /// Fetches the object for a fetch decision, through the shield if `hop`
 /// names one; a shield that cannot be reached sends this request straight
 /// to the origin.
-pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) -> Outcome {
-    let sent = match hop {
+pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) -> Fetched {
+    match hop {
         Hop::Shield { backend, header } => {
+            // `send` resends without the cache hook where Viceroy refuses
+            // it, so any error left means the shield gave no answer.
             match send(
                 || shield_request(fetch, header),
                 backend,
                 fetch,
                 &config.cache,
             ) {
-                Err(e) if unreachable(&e) => {
-                    let mut outcome = fetch_from_origin(client, fetch, config);
-                    outcome.shield_unreachable = true;
-                    return outcome;
+                Ok(sent) => finish(sent, client, fetch, config),
+                Err(_) => {
+                    let mut fetched = fetch_from_origin(client, fetch, config);
+                    fetched.shield_unreachable = true;
+                    fetched
                 }
-                sent => sent,
             }
         }
-        Hop::Origin => return fetch_from_origin(client, fetch, config),
-    };
-    finish(sent, client, fetch, config)
+        Hop::Origin => fetch_from_origin(client, fetch, config),
+    }
 }
 
 /// Fetches from the target's buckets in order: the first, then each
 /// alternate the previous result allows (`route::try_next`: no answer or a
 /// 5xx, or a 404 during a migration).
-fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Outcome {
+fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Fetched {
     let target = &fetch.target;
     let mut bucket = target.bucket.as_str();
     // The decision already built the first bucket's request.
@@ -100,7 +102,7 @@ fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> 
                 let mut outcome = match attempt {
                     Ok(sent) => {
                         let status = sent.0.get_status().as_u16();
-                        let mut outcome = finish(Ok(sent), client, fetch, config);
+                        let mut outcome = finish(sent, client, fetch, config);
                         if status >= 500 {
                             outcome.origin_error =
                                 Some(why(format!("bucket {bucket} answered {status}")));
@@ -151,7 +153,7 @@ fn attempt(
     let signature = if signed {
         let Some(credentials) = credentials(bucket) else {
             return Err(failure(
-                format!("bucket {bucket} is signed but {SECRET_STORE} has no hmac.{bucket}.access_key and secret_key"),
+                format!("bucket {bucket} is signed but {} has no hmac.{bucket}.access_key and secret_key", secrets::STORE),
                 false,
             ));
         };
@@ -193,29 +195,16 @@ fn attempt(
     Ok((response, cache_state))
 }
 
-const SECRET_STORE: &str = "dl_edge_secrets";
-
 /// The HMAC key pair of a signed bucket, from the Secret Store.
 fn credentials(bucket: &str) -> Option<Credentials> {
-    let store = SecretStore::open(SECRET_STORE).ok()?;
-    let read = |name: &str| -> Option<String> {
-        let secret = store.try_get(&format!("hmac.{bucket}.{name}")).ok()??;
-        String::from_utf8(secret.plaintext().to_vec()).ok()
-    };
     Some(Credentials {
-        access_key: read("access_key")?,
-        secret_key: read("secret_key")?,
+        access_key: secrets::text(&secrets::hmac_key(bucket, "access_key"))?,
+        secret_key: secrets::text(&secrets::hmac_key(bucket, "secret_key"))?,
     })
 }
 
-/// Whether the send failed before any answer: the shield is down or
-/// unreachable, as opposed to answering badly.
-fn unreachable(error: &SendError) -> bool {
-    !matches!(error.root_cause(), SendErrorCause::HttpCacheApiUnsupported)
-}
-
-fn failed(reason: String) -> Outcome {
-    Outcome {
+fn failed(reason: String) -> Fetched {
+    Fetched {
         response: origin_unavailable(),
         ttl: None,
         origin_error: Some(reason),
@@ -226,31 +215,28 @@ fn failed(reason: String) -> Outcome {
     }
 }
 
+/// The client's response to an origin (or shield) answer, with the cache
+/// policy its status calls for.
 fn finish(
-    sent: Result<(Response, &'static str), SendError>,
+    (origin, cache_state): (Response, &'static str),
     client: &ClientRequest,
     fetch: &Fetch,
     config: &Config,
-) -> Outcome {
-    match sent {
-        Ok((origin, cache_state)) => {
-            let status = origin.get_status().as_u16();
-            let policy = cache::policy(fetch.classification.class, status, &config.cache);
-            let ttl = match policy.edge {
-                EdgeCache::Store { ttl, .. } => Some(ttl),
-                EdgeCache::DoNotStore => None,
-            };
-            Outcome {
-                response: client_response(origin, client, fetch, &policy),
-                ttl,
-                origin_error: None,
-                cache_state: Some(cache_state),
-                shield_unreachable: false,
-                bucket: fetch.target.bucket.clone(),
-                failures: Vec::new(),
-            }
-        }
-        Err(error) => failed(format!("origin unavailable: {:?}", error.root_cause())),
+) -> Fetched {
+    let status = origin.get_status().as_u16();
+    let policy = cache::policy(fetch.classification.class, status, &config.cache);
+    let ttl = match policy.edge {
+        EdgeCache::Store { ttl, .. } => Some(ttl),
+        EdgeCache::DoNotStore => None,
+    };
+    Fetched {
+        response: client_response(origin, client, fetch, &policy),
+        ttl,
+        origin_error: None,
+        cache_state: Some(cache_state),
+        shield_unreachable: false,
+        bucket: fetch.target.bucket.clone(),
+        failures: Vec::new(),
     }
 }
 

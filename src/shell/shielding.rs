@@ -10,12 +10,13 @@
 
 use dl_edge::shield::ShieldChoice;
 use fastly::shielding::Shield;
-use fastly::{Backend, SecretStore};
+use fastly::Backend;
+use subtle::ConstantTimeEq;
+
+use super::secrets;
 
 /// The header an edge sends to its shield.
 pub const SHIELD_HEADER: &str = "dl-edge-shield";
-const SECRET_STORE: &str = "dl_edge_secrets";
-const TOKEN_KEY: &str = "shield_token";
 
 /// Where this request's fetch goes next.
 pub enum Hop {
@@ -71,7 +72,9 @@ pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
     }
     let Some(token) = token else {
         placement.warnings.push(format!(
-            "no {TOKEN_KEY} in the {SECRET_STORE} secret store: shielding is off"
+            "no {} in the {} secret store: shielding is off",
+            secrets::SHIELD_TOKEN,
+            secrets::STORE
         ));
         return placement;
     };
@@ -111,27 +114,21 @@ pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
 }
 
 fn token() -> Option<String> {
-    secret(TOKEN_KEY)
+    secret(secrets::SHIELD_TOKEN)
 }
 
 /// Whether a client's `dl-edge-debug` value is the `debug_token` secret.
 pub fn is_debug_token(given: &str) -> bool {
-    secret("debug_token").is_some_and(|token| same(given, &token))
+    secret(secrets::DEBUG_TOKEN).is_some_and(|token| same(given, &token))
 }
 
+/// A token: an empty one counts as none.
 fn secret(name: &str) -> Option<String> {
-    let store = SecretStore::open(SECRET_STORE).ok()?;
-    let secret = store.try_get(name).ok()??;
-    String::from_utf8(secret.plaintext().to_vec())
-        .ok()
-        .filter(|t| !t.is_empty())
+    secrets::text(name).filter(|t| !t.is_empty())
 }
 
-/// Compares without stopping at the first difference.
+/// Compares in constant time, so the comparison cannot leak how much of a
+/// token a guess got right.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }

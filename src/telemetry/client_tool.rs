@@ -23,7 +23,7 @@ const PREFIXES: [(&str, &str); 14] = [
 /// A coarse tool name for the log: `curl`, `wget`, `kubeadm`,
 /// `go-http-client`, `github-actions`, `browser`, `powershell`, `other`, or
 /// `none` when there is no User-Agent.
-pub fn classify(user_agent: Option<&str>) -> &'static str {
+pub fn from_user_agent(user_agent: Option<&str>) -> &'static str {
     let Some(ua) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
         return "none";
     };
@@ -69,7 +69,7 @@ mod tests {
             (None, "none"),
         ];
         for (ua, tool) in table {
-            assert_eq!(classify(ua), tool, "{ua:?}");
+            assert_eq!(from_user_agent(ua), tool, "{ua:?}");
         }
     }
 }

@@ -60,8 +60,7 @@ fn hash(ip: IpAddr, salt: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(salt).expect("HMAC takes a key of any length");
     mac.update(ip.to_string().as_bytes());
     let digest = mac.finalize().into_bytes();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("h:{hex}")
+    format!("h:{}", crate::primitives::hex::encode(&digest[..16]))
 }
 
 #[cfg(test)]

@@ -227,7 +227,7 @@ impl LogRecord {
                 cloud_region: None,
                 group: None,
                 locality_source: None,
-                tool: client_tool::classify(meta.user_agent),
+                tool: client_tool::from_user_agent(meta.user_agent),
             },
             artifact: ArtifactFields::default(),
             routing: RoutingFields {

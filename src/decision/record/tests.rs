@@ -307,7 +307,7 @@ fn the_schema_lists_every_tool_name() {
         "x",
         "",
     ] {
-        let tool = crate::telemetry::client_tool::classify(Some(ua));
+        let tool = crate::telemetry::client_tool::from_user_agent(Some(ua));
         assert!(
             tools.as_array().unwrap().iter().any(|t| t == tool),
             "{tool}"
