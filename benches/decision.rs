@@ -87,7 +87,8 @@ fn benches(c: &mut Criterion) {
         })
     });
     let plan = dl_edge::shield::Plan::parse(include_str!("../docs/shield-plan.example.json"))
-        .expect("the example plan is valid");
+        .expect("the example plan is valid")
+        .0;
     let Decision::Fetch(fetch) = decide(&view(typical), &config) else {
         unreachable!("a typical request is fetched")
     };

@@ -26,8 +26,9 @@ fn main() {
         .filter_map(|l| l.split('\t').next())
         .collect();
     let config = Config::default();
-    let plan =
-        Plan::parse(include_str!("../docs/shield-plan.example.json")).expect("the example plan");
+    let plan = Plan::parse(include_str!("../docs/shield-plan.example.json"))
+        .expect("the example plan")
+        .0;
     let endpoints = parse_endpoints(r#"[{"name":"splunk","format":"hec"}]"#).expect("endpoints");
     let ip = "3.208.0.10".parse().ok();
     let mut bytes = 0;
@@ -65,7 +66,7 @@ fn main() {
                 record.located(&place);
                 record.shielded(
                     "edge",
-                    choice.candidates.first().map(|c| (*c).to_owned()),
+                    choice.candidates.first().map(|c| c.to_string()),
                     Some(choice.rule),
                 );
                 record.responded(

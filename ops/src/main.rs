@@ -5,7 +5,8 @@
 //!                                   everything wrong with a Config Store file
 //! dl-edge-ops report FILE...        tables of a file of log lines (- for stdin)
 //! dl-edge-ops plan check FILE       validate a shield plan, print every problem
-//! dl-edge-ops plan export FILE      print the Config Store command for the plan
+//! dl-edge-ops plan export FILE STORE_ID
+//!                                   print the Config Store command for the plan
 //! dl-edge-ops plan simulate PLAN TRAFFIC [STATIC_SHIELD]
 //!                                   replay traffic: no shielding, one shield, the plan
 //! dl-edge-ops traffic N [SEED]      synthetic traffic lines for simulate
@@ -16,6 +17,8 @@ use std::process::ExitCode;
 
 use dl_edge::config::Config;
 mod config_check;
+mod json_keys;
+mod plan_check;
 mod planner;
 mod report;
 
@@ -28,7 +31,9 @@ const USAGE: &str = "usage:
                                     (exit 1 on errors; FASTLY_TOML defaults to ./fastly.toml)
   dl-edge-ops report FILE...        tables of a file of log lines (- reads standard input)
   dl-edge-ops plan check FILE       validate a shield plan and print every problem
-  dl-edge-ops plan export FILE      print the Config Store entry for a valid plan
+                                    (exit 1 on errors; warnings are shown only)
+  dl-edge-ops plan export FILE STORE_ID
+                                    print the command that sets the plan in that store
   dl-edge-ops plan simulate PLAN TRAFFIC [STATIC_SHIELD]
                                     replay JSONL traffic or log lines under no shielding,
                                     one static shield (default chi-il-us) and the plan
@@ -42,7 +47,7 @@ fn main() -> ExitCode {
         ["config", "check", file, toml] => config_check(file, toml),
         ["report", files @ ..] if !files.is_empty() => report(files),
         ["plan", "check", file] => plan_check(file),
-        ["plan", "export", file] => plan_export(file),
+        ["plan", "export", file, store_id] => plan_export(file, store_id),
         ["plan", "simulate", plan, traffic] => plan_simulate(plan, traffic, "chi-il-us"),
         ["plan", "simulate", plan, traffic, shield] => plan_simulate(plan, traffic, shield),
         ["traffic", n] => traffic(n, "1"),
@@ -80,22 +85,35 @@ fn report(files: &[&str]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Parses a plan file, printing every problem; `None` if it is invalid.
+/// Checks a plan file and prints every finding; `Err` (exit 1) when the
+/// plan has errors.
 fn load_plan(file: &str) -> Result<(String, Plan), ExitCode> {
     let text = read(file)?;
-    match Plan::parse(&text) {
-        Ok(plan) => Ok((text, plan)),
-        Err(problems) => {
-            for problem in &problems {
-                println!("{file}: {problem}");
-            }
-            println!(
-                "{file}: {} problem(s); the service would use the built-in plan",
-                problems.len()
-            );
-            Err(ExitCode::from(1))
+    let (plan, findings) = match plan_check::check(&text) {
+        Ok(checked) => checked,
+        Err(finding) => {
+            println!("{file}: error: {finding}");
+            println!("{file}: not a plan; the service would use the built-in plan");
+            return Err(ExitCode::from(1));
         }
+    };
+    for finding in &findings {
+        let level = if finding.is_error() {
+            "error"
+        } else {
+            "warning"
+        };
+        println!("{file}: {level}: {finding}");
     }
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    if errors > 0 {
+        println!(
+            "{file}: {errors} error(s), {} warning(s)",
+            findings.len() - errors
+        );
+        return Err(ExitCode::from(1));
+    }
+    Ok((text, plan))
 }
 
 fn plan_check(file: &str) -> ExitCode {
@@ -113,16 +131,12 @@ fn plan_check(file: &str) -> ExitCode {
     }
 }
 
-fn plan_export(file: &str) -> ExitCode {
+fn plan_export(file: &str, store_id: &str) -> ExitCode {
     match load_plan(file) {
         Ok((text, _)) => {
-            let value: serde_json::Value =
-                serde_json::from_str(&text).expect("a valid plan is JSON");
-            let compact = value.to_string();
-            println!(
-                "fastly config-store-entry update --store-id <dl_edge_config id> --key shield_plan --value '{}'",
-                compact.replace('\'', "'\\''")
-            );
+            let command =
+                plan_check::export_command(&text, store_id).expect("a checked plan is JSON");
+            println!("{command}");
             ExitCode::SUCCESS
         }
         Err(code) => code,

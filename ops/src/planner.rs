@@ -19,7 +19,7 @@ use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, RequestView};
 use dl_edge::locality::Geo;
 use dl_edge::locality::{self, RegionGroup};
-use dl_edge::shield::{coordinates, Plan};
+use dl_edge::shield::{coordinates, Plan, ShieldCode};
 
 /// One request of the traffic to replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +107,7 @@ pub fn simulate(
     config: &Config,
 ) -> Simulation {
     let mut sizes: HashMap<String, u64> = HashMap::new();
-    let mut fetched: Vec<(TrafficRequest, String, Vec<&str>)> = Vec::new();
+    let mut fetched: Vec<(TrafficRequest, String, Vec<ShieldCode>)> = Vec::new();
     let mut skipped = 0;
     for request in traffic {
         let view = RequestView {
@@ -127,7 +127,7 @@ pub fn simulate(
         let choice = plan.choose(&fetch.classification, &fetch.target.path, request.group);
         fetched.push((request.clone(), object, choice.candidates));
     }
-    let run = |route: &dyn Fn(&TrafficRequest, &[&str]) -> Option<String>| {
+    let run = |route: &dyn Fn(&TrafficRequest, &[ShieldCode]) -> Option<String>| {
         let mut outcome = Cost::default();
         let mut caches: HashSet<(String, &str)> = HashSet::new();
         let (mut distance, mut shielded) = (0.0, 0u64);
@@ -165,7 +165,7 @@ pub fn simulate(
             static_shield.to_owned(),
             run(&|_, _| Some(static_shield.to_owned())),
         ),
-        plan: run(&|_, candidates| candidates.first().map(|c| (*c).to_owned())),
+        plan: run(&|_, candidates| candidates.first().map(|c| c.to_string())),
     }
 }
 
@@ -328,7 +328,8 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../docs/shield-plan.example.json"
         )))
-        .unwrap();
+        .unwrap()
+        .0;
         let sim = simulate(&traffic(&lines), &plan, "chi-il-us", &Config::default());
         assert_eq!(sim.requests, 5000);
         assert_eq!(sim.skipped, 0);
@@ -364,7 +365,8 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../docs/shield-plan.example.json"
         )))
-        .unwrap();
+        .unwrap()
+        .0;
         let sim = simulate(&traffic(&lines), &plan, "chi-il-us", &Config::default());
         assert_eq!(
             (

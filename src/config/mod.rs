@@ -13,7 +13,7 @@ pub mod names;
 pub mod overrides;
 pub mod values;
 
-use crate::shield::Plan;
+use crate::shield::{Plan, PlanProblem};
 use crate::telemetry::endpoint::{check_endpoint_name, parse_endpoints, LogEndpoint};
 use crate::telemetry::privacy::IpMode;
 use keys::default_of;
@@ -155,8 +155,8 @@ impl Config {
                 client_ip: reader.read("log_client_ip", parse_ip_mode),
                 at_shield: reader.read("log_at_shield", parse_bool),
             },
-            shield_plan: reader.read("shield_plan", Plan::parse),
-            overrides: reader.read_partly("overrides", "a list of overrides", overrides::parse),
+            shield_plan: reader.read_partly("shield_plan", read_plan),
+            overrides: reader.read_partly("overrides", read_overrides),
         };
         (config, reader.warnings)
     }
@@ -205,42 +205,71 @@ impl Reader<'_> {
 }
 
 impl Reader<'_> {
-    /// Like `read`, for a list whose bad entries are dropped one by one
-    /// (each reported) while the good ones stand.
+    /// Like `read`, for a value whose bad entries are dropped one by one
+    /// (each reported) while the good ones stand. `parse` gives the value
+    /// and what it dropped, or why the whole value is refused.
     fn read_partly<T>(
         &mut self,
         key: &'static str,
-        expected: &'static str,
-        parse: impl Fn(&str) -> Result<(T, Vec<overrides::Refused>), serde_json::Error>,
+        parse: impl Fn(&str) -> Result<(T, Dropped), ValueError>,
     ) -> T {
         let value = self.source.get(key);
         let text = value.as_deref().map_or_else(|| default_of(key), str::trim);
         match parse(text) {
-            Ok((parsed, refused)) => {
-                for overrides::Refused { name, error } in refused {
+            Ok((parsed, dropped)) => {
+                for (entry, reason) in dropped {
                     self.warnings.push(ConfigWarning {
                         key,
-                        value: name.clone(),
-                        reason: ValueError::Override { name, error },
+                        value: entry,
+                        reason,
                         fell_back: false,
                     });
                 }
                 parsed
             }
-            Err(e) => {
+            Err(reason) => {
                 self.warnings.push(ConfigWarning {
                     key,
                     value: value.unwrap_or_default(),
-                    reason: ValueError::Json {
-                        expected,
-                        detail: e.to_string(),
-                    },
+                    reason,
                     fell_back: true,
                 });
                 parse(default_of(key)).expect("built-in default is valid").0
             }
         }
     }
+}
+
+/// The entries a value lost, each named (an override's name, a rule's, a
+/// code), with why.
+type Dropped = Vec<(String, ValueError)>;
+
+/// The `overrides` key: refused entries are dropped, the rest stand.
+fn read_overrides(text: &str) -> Result<(Vec<Override>, Dropped), ValueError> {
+    let (overrides, refused) = overrides::parse(text).map_err(|e| ValueError::Json {
+        expected: "a list of overrides",
+        detail: e.to_string(),
+    })?;
+    let refused = refused
+        .into_iter()
+        .map(|overrides::Refused { name, error }| {
+            (name.clone(), ValueError::Override { name, error })
+        })
+        .collect();
+    Ok((overrides, refused))
+}
+
+/// The `shield_plan` key: bad entries are dropped, the rest of the plan
+/// stands; codes the bundled POP list lacks are no warning here (the
+/// platform decides, at request time).
+fn read_plan(text: &str) -> Result<(Plan, Dropped), ValueError> {
+    let (plan, problems) = Plan::parse(text)?;
+    let dropped = problems
+        .into_iter()
+        .filter(PlanProblem::is_error)
+        .map(|p| (p.entry(), ValueError::Plan(p)))
+        .collect();
+    Ok((plan, dropped))
 }
 
 #[cfg(test)]
@@ -365,6 +394,28 @@ mod tests {
             );
             assert!(manifest.contains(&item), "fastly.toml lacks {item}");
         }
+    }
+
+    /// A bad plan entry is dropped alone and reported; a value that is no
+    /// plan at all falls back to the built-in plan.
+    #[test]
+    fn a_bad_plan_entry_is_dropped_alone() {
+        let (config, warnings) = load(&[(
+            "shield_plan",
+            r#"{"default":["iad-va-us"],"rules":[{"name":"typo","versions":"<1.x","shields":[]},{"name":"old","versions":"<1.28","shields":["chi-il-us"]}]}"#,
+        )]);
+        assert_eq!(config.shield_plan.default, ["iad-va-us"]);
+        assert_eq!(config.shield_plan.rules.len(), 1);
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].value, "rule typo");
+        assert!(!warnings[0].fell_back);
+        assert!(matches!(
+            warnings[0].reason,
+            ValueError::Plan(PlanProblem::RuleVersions { .. })
+        ));
+        let (config, warnings) = load(&[("shield_plan", "[]")]);
+        assert_eq!(config.shield_plan, Plan::builtin());
+        assert!(warnings[0].fell_back);
     }
 
     #[test]

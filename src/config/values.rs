@@ -73,7 +73,8 @@ pub enum ValueError {
     },
     NotRate,
     Endpoint(EndpointError),
-    Plan(Vec<PlanProblem>),
+    /// The whole plan (not a plan), or one entry of it (dropped alone).
+    Plan(PlanProblem),
     /// One entry of the `overrides` list, refused while the others stand.
     Override {
         name: String,
@@ -101,15 +102,7 @@ impl fmt::Display for ValueError {
             OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),
             NotRate => f.write_str("must be a number between 0 and 1"),
             Endpoint(e) => e.fmt(f),
-            Plan(problems) => {
-                for (i, p) in problems.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str("; ")?;
-                    }
-                    p.fmt(f)?;
-                }
-                Ok(())
-            }
+            Plan(problem) => problem.fmt(f),
             Override { name, error } => {
                 write!(f, "override {name}: {error}; the override is refused")
             }
@@ -123,9 +116,9 @@ impl From<EndpointError> for ValueError {
     }
 }
 
-impl From<Vec<PlanProblem>> for ValueError {
-    fn from(problems: Vec<PlanProblem>) -> Self {
-        ValueError::Plan(problems)
+impl From<PlanProblem> for ValueError {
+    fn from(problem: PlanProblem) -> Self {
+        ValueError::Plan(problem)
     }
 }
 

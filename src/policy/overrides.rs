@@ -40,7 +40,8 @@ pub fn apply(config: &mut Config, now: i64) -> Applied {
             Action::ForceBucket { prefix, bucket } => force_bucket(config, prefix, bucket),
             Action::NoShield => {
                 config.shield_plan = Plan::parse(r#"{"default":[],"unversioned":[]}"#)
-                    .expect("an empty plan is valid");
+                    .expect("an empty plan is valid")
+                    .0;
             }
             Action::MaxTtl { seconds } => {
                 let c = &mut config.cache;

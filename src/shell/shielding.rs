@@ -88,7 +88,7 @@ pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
                 continue;
             }
         };
-        placement.shield = Some((*code).to_owned());
+        placement.shield = Some(code.to_string());
         if shield.running_on() {
             // This POP is the chosen shield: fetch from the origin here.
             return placement;

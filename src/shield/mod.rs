@@ -12,6 +12,7 @@
 mod pops;
 mod version_range;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -38,19 +39,42 @@ pub struct Rule {
     pub groups: Option<Vec<RegionGroup>>,
     /// Candidate shield codes, most preferred first before hashing; empty
     /// means "no shield: go straight to the origin".
-    pub shields: Vec<&'static str>,
+    pub shields: Vec<ShieldCode>,
 }
+
+/// A shield POP code: the bundled list's own `&'static str` when it names
+/// a listed POP, so a plan of listed codes copies nothing; an owned copy
+/// of a well-formed code the list lacks (the platform is the authority:
+/// an unknown code falls through to the next candidate at request time).
+pub type ShieldCode = Cow<'static, str>;
+
+/// How long the edge waits for its shield, from the plan's `timeouts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShieldTimeouts {
+    /// From the request to the first byte of the answer.
+    pub first_byte_ms: u32,
+    /// Between two bytes of the answer's body.
+    pub between_bytes_ms: u32,
+}
+
+/// The platform's defaults for a backend; a shield that takes longer is
+/// treated as failed and the next candidate tried.
+pub const DEFAULT_TIMEOUTS: ShieldTimeouts = ShieldTimeouts {
+    first_byte_ms: 15_000,
+    between_bytes_ms: 10_000,
+};
 
 /// The shield plan (`shield_plan` in the Config Store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub granularity: Granularity,
-    pub groups: BTreeMap<RegionGroup, Vec<&'static str>>,
+    pub groups: BTreeMap<RegionGroup, Vec<ShieldCode>>,
     pub rules: Vec<Rule>,
     /// For markers, CI builds and unversioned paths.
-    pub unversioned: Vec<&'static str>,
+    pub unversioned: Vec<ShieldCode>,
     /// For a group with no candidates of its own.
-    pub default: Vec<&'static str>,
+    pub default: Vec<ShieldCode>,
+    pub timeouts: ShieldTimeouts,
 }
 
 /// The plan's JSON form, before validation. A configured plan is parsed
@@ -69,6 +93,15 @@ struct RawPlan<'a> {
     unversioned: Option<Vec<&'a str>>,
     #[serde(default, borrow)]
     default: Vec<&'a str>,
+    #[serde(default)]
+    timeouts: Option<RawTimeouts>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTimeouts {
+    first_byte_ms: Option<u32>,
+    between_bytes_ms: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -96,9 +129,16 @@ pub const DEFAULT_PLAN: &str = r#"{"default":["chi-il-us"],"unversioned":["chi-i
 pub enum PlanProblem {
     /// Not a plan's JSON shape, with serde's detail.
     NotAPlan(String),
-    /// A code in a list (`default`, `unversioned`, `group <name>`, `rule
-    /// <name>`) that names no shield POP.
-    UnknownShield {
+    /// A text in a list (`default`, `unversioned`, `group <name>`, `rule
+    /// <name>`) that cannot be a POP code; it is dropped from the list.
+    NotAShieldCode {
+        list: String,
+        code: String,
+    },
+    /// A well-formed code the bundled POP list lacks. Only a warning: the
+    /// platform decides, and an unknown code falls through to the next
+    /// candidate.
+    UnlistedShield {
         list: String,
         code: String,
     },
@@ -113,6 +153,33 @@ pub enum PlanProblem {
     },
     /// A rule with neither versions nor groups would match everything.
     Unconstrained(String),
+    /// A timeout of 0, or over the platform's two minutes.
+    Timeout {
+        name: &'static str,
+        ms: u32,
+    },
+}
+
+impl PlanProblem {
+    /// Whether the plan loses something over it (an entry is dropped). A
+    /// non-error is for `plan check` to show, not for the service log.
+    pub fn is_error(&self) -> bool {
+        !matches!(self, PlanProblem::UnlistedShield { .. })
+    }
+
+    /// The entry it is about: a code, a group, a rule, a timeout.
+    pub fn entry(&self) -> String {
+        use PlanProblem::*;
+        match self {
+            NotAPlan(_) => String::new(),
+            NotAShieldCode { code, .. } | UnlistedShield { code, .. } => code.clone(),
+            UnknownGroup(name) => name.clone(),
+            RuleGroup { rule, .. } | RuleVersions { rule, .. } | Unconstrained(rule) => {
+                format!("rule {rule}")
+            }
+            Timeout { name, .. } => format!("timeouts.{name}"),
+        }
+    }
 }
 
 impl std::fmt::Display for PlanProblem {
@@ -120,36 +187,63 @@ impl std::fmt::Display for PlanProblem {
         use PlanProblem::*;
         match self {
             NotAPlan(detail) => write!(f, "not a plan: {detail}"),
-            UnknownShield { list, code } => {
-                write!(f, "{list}: {code:?} is not a known shield POP code")
+            NotAShieldCode { list, code } => {
+                write!(f, "{list}: {code:?} is not a shield POP code; dropped")
             }
-            UnknownGroup(name) => write!(f, "{name:?} is not a region group"),
-            RuleGroup { rule, group } => write!(f, "rule {rule}: {group:?} is not a region group"),
-            RuleVersions { rule, error } => write!(f, "rule {rule}: {error}"),
-            Unconstrained(rule) => write!(f, "rule {rule}: needs versions, groups or both"),
+            UnlistedShield { list, code } => write!(
+                f,
+                "{list}: {code:?} is not in the bundled POP list; it is tried, and skipped if the platform does not know it"
+            ),
+            UnknownGroup(name) => write!(f, "{name:?} is not a region group; dropped"),
+            RuleGroup { rule, group } => {
+                write!(f, "rule {rule}: {group:?} is not a region group; dropped")
+            }
+            RuleVersions { rule, error } => write!(f, "rule {rule}: {error}; the rule is dropped"),
+            Unconstrained(rule) => write!(
+                f,
+                "rule {rule}: needs versions, groups or both; the rule is dropped"
+            ),
+            Timeout { name, ms } => write!(
+                f,
+                "timeouts.{name} = {ms} must be 1 to 120000 ms; using the default"
+            ),
         }
     }
 }
 
 impl Plan {
-    /// Parses and validates a plan, reporting every problem found.
-    pub fn parse(text: &str) -> Result<Plan, Vec<PlanProblem>> {
+    /// Parses a plan. Text that is not a plan's JSON shape is an error (the
+    /// service then uses the built-in plan); otherwise each bad entry is
+    /// dropped alone, with a problem saying so, and the rest of the plan
+    /// stands.
+    pub fn parse(text: &str) -> Result<(Plan, Vec<PlanProblem>), PlanProblem> {
+        // serde would also read a struct from a JSON array (`[]` is a plan
+        // of defaults, sending everything to the origin): only an object is.
+        if !text.trim_start().starts_with('{') {
+            return Err(PlanProblem::NotAPlan("a plan is a JSON object".to_owned()));
+        }
         let raw: RawPlan =
-            serde_json::from_str(text).map_err(|e| vec![PlanProblem::NotAPlan(e.to_string())])?;
+            serde_json::from_str(text).map_err(|e| PlanProblem::NotAPlan(e.to_string()))?;
         let mut problems = Vec::new();
-        // Each code becomes the table's own `&'static str`; whose list it
-        // is gets spelled out only for a problem.
-        let mut shields = |list: &[&str], whose: &dyn Fn() -> String| -> Vec<&'static str> {
+        // Whose list it is gets spelled out only for a problem.
+        let mut shields = |list: &[&str], whose: &dyn Fn() -> String| -> Vec<ShieldCode> {
             list.iter()
-                .filter_map(|code| {
-                    let known = shield_code(code);
-                    if known.is_none() {
-                        problems.push(PlanProblem::UnknownShield {
+                .filter_map(|&code| match shield_code(code) {
+                    Some(listed) => Some(Cow::Borrowed(listed)),
+                    None if is_pop_code(code) => {
+                        problems.push(PlanProblem::UnlistedShield {
                             list: whose(),
-                            code: (*code).to_owned(),
+                            code: code.to_owned(),
                         });
+                        Some(Cow::Owned(code.to_owned()))
                     }
-                    known
+                    None => {
+                        problems.push(PlanProblem::NotAShieldCode {
+                            list: whose(),
+                            code: code.to_owned(),
+                        });
+                        None
+                    }
                 })
                 .collect()
         };
@@ -180,28 +274,36 @@ impl Plan {
                         rule: rule.name.clone(),
                         error,
                     });
-                    None
+                    continue;
                 }
                 Some(Ok(range)) => Some(range),
                 None => None,
             };
+            let mut bad_group = None;
             let rule_groups = rule.groups.as_ref().map(|names| {
                 names
                     .iter()
                     .filter_map(|n| {
                         let group = RegionGroup::parse(n);
-                        if group.is_none() {
-                            rule_problems.push(PlanProblem::RuleGroup {
-                                rule: rule.name.clone(),
-                                group: (*n).to_owned(),
-                            });
+                        if group.is_none() && bad_group.is_none() {
+                            bad_group = Some((*n).to_owned());
                         }
                         group
                     })
                     .collect::<Vec<_>>()
             });
-            if rule.versions.is_none() && rule_groups.is_none() {
-                rule_problems.push(PlanProblem::Unconstrained(rule.name.clone()));
+            if let Some(group) = bad_group {
+                // A rule meant for a group it cannot name would send that
+                // group's traffic elsewhere: drop the whole rule.
+                rule_problems.push(PlanProblem::RuleGroup {
+                    rule: rule.name,
+                    group,
+                });
+                continue;
+            }
+            if versions.is_none() && rule_groups.is_none() {
+                rule_problems.push(PlanProblem::Unconstrained(rule.name));
+                continue;
             }
             rules.push(Rule {
                 name: rule.name,
@@ -212,22 +314,43 @@ impl Plan {
         }
         problems.extend(unknown_groups);
         problems.extend(rule_problems);
-        if problems.is_empty() {
-            Ok(Plan {
-                granularity: raw.granularity,
-                groups,
-                rules,
-                unversioned,
-                default,
-            })
-        } else {
-            Err(problems)
-        }
+        let mut timeout = |name: &'static str, given: Option<u32>, default: u32| match given {
+            Some(ms) if (1..=120_000).contains(&ms) => ms,
+            Some(ms) => {
+                problems.push(PlanProblem::Timeout { name, ms });
+                default
+            }
+            None => default,
+        };
+        let raw_timeouts = raw.timeouts.as_ref();
+        let timeouts = ShieldTimeouts {
+            first_byte_ms: timeout(
+                "first_byte_ms",
+                raw_timeouts.and_then(|t| t.first_byte_ms),
+                DEFAULT_TIMEOUTS.first_byte_ms,
+            ),
+            between_bytes_ms: timeout(
+                "between_bytes_ms",
+                raw_timeouts.and_then(|t| t.between_bytes_ms),
+                DEFAULT_TIMEOUTS.between_bytes_ms,
+            ),
+        };
+        let plan = Plan {
+            granularity: raw.granularity,
+            groups,
+            rules,
+            unversioned,
+            default,
+            timeouts,
+        };
+        Ok((plan, problems))
     }
 
     /// The built-in plan.
     pub fn builtin() -> Plan {
-        Plan::parse(DEFAULT_PLAN).expect("the built-in plan is valid")
+        Plan::parse(DEFAULT_PLAN)
+            .expect("the built-in plan is valid")
+            .0
     }
 
     /// Chooses the shield candidates for one request, best first.
@@ -304,7 +427,7 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShieldChoice {
     /// Shield codes to try in order; empty means straight to the origin.
-    pub candidates: Vec<&'static str>,
+    pub candidates: Vec<ShieldCode>,
     /// What chose them: `rule:<name>`, `group:<group>`, `unversioned` or
     /// `default`.
     pub rule: String,
@@ -313,18 +436,18 @@ pub struct ShieldChoice {
 
 impl ShieldChoice {
     fn ordered(
-        candidates: &[&'static str],
+        candidates: &[ShieldCode],
         key: &str,
         rule: String,
         group: RegionGroup,
     ) -> ShieldChoice {
-        let mut scored: Vec<(u64, &'static str)> =
-            candidates.iter().map(|&c| (score(c, key), c)).collect();
+        let mut scored: Vec<(u64, &ShieldCode)> =
+            candidates.iter().map(|c| (score(c, key), c)).collect();
         scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        let mut ordered: Vec<&'static str> = Vec::with_capacity(scored.len());
+        let mut ordered: Vec<ShieldCode> = Vec::with_capacity(scored.len());
         for (_, code) in scored {
-            if !ordered.contains(&code) {
-                ordered.push(code);
+            if !ordered.contains(code) {
+                ordered.push(code.clone());
             }
         }
         ShieldChoice {
@@ -349,6 +472,17 @@ fn score(shield: &str, key: &str) -> u64 {
 /// Whether a code names a shield POP in the data.
 pub fn is_shield(code: &str) -> bool {
     shield_code(code).is_some()
+}
+
+/// Whether a text has the shape of a Fastly shield code (`iad-va-us`,
+/// `london_city-uk`): lowercase letters, digits, `-` and `_`, starting
+/// with a letter, at most 64 bytes.
+pub fn is_pop_code(code: &str) -> bool {
+    code.len() <= 64
+        && code.starts_with(|c: char| c.is_ascii_lowercase())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
 }
 
 /// The data's own copy of a shield code, if it names one.

@@ -22,7 +22,13 @@ const PLAN: &str = r#"{
 }"#;
 
 fn plan() -> Plan {
-    Plan::parse(PLAN).unwrap()
+    let (plan, problems) = Plan::parse(PLAN).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    plan
+}
+
+fn codes(list: &[&'static str]) -> Vec<ShieldCode> {
+    list.iter().map(|c| Cow::Borrowed(*c)).collect()
 }
 
 fn choose(path: &str, group: RegionGroup) -> ShieldChoice {
@@ -52,7 +58,7 @@ fn precedence_2_version_and_group_rule_beats_version_only_rule() {
         r#"{"name": "old-europe""#,
         r#"{"name": "x", "groups": ["africa"], "shields": []},{"name": "old-europe""#,
     );
-    let plan = Plan::parse(&text).unwrap();
+    let (plan, _) = Plan::parse(&text).unwrap();
     let c = plan.choose(
         &classify("/release/v1.27.3/bin/linux/amd64/kubectl"),
         "",
@@ -69,10 +75,8 @@ fn precedence_3_version_rule_beats_group_rule_and_group_candidates() {
     let c = choose("/release/v1.27.3/bin/linux/amd64/kubectl", AsiaNorth);
     assert_eq!(c.rule, "rule:old");
     let c = choose("/release/v1.27.3/bin/linux/amd64/kubectl", NaEast);
-    assert_eq!(
-        (c.rule.as_str(), c.candidates.as_slice()),
-        ("rule:old", ["chi-il-us"].as_slice())
-    );
+    assert_eq!(c.rule, "rule:old");
+    assert_eq!(c.candidates, ["chi-il-us"]);
 }
 
 /// Rule 4: a group-only rule beats the group's own candidates.
@@ -97,10 +101,8 @@ fn precedence_5_group_candidates() {
 #[test]
 fn precedence_6_default() {
     let c = choose("/release/v1.31.0/bin/linux/amd64/kubectl", Oceania);
-    assert_eq!(
-        (c.rule.as_str(), c.candidates.as_slice()),
-        ("default", ["iad-va-us"].as_slice())
-    );
+    assert_eq!(c.rule, "default");
+    assert_eq!(c.candidates, ["iad-va-us"]);
 }
 
 #[test]
@@ -137,22 +139,22 @@ fn the_choice_is_deterministic() {
 /// the new POP; removing it moves them back and nothing else.
 #[test]
 fn adding_a_pop_moves_only_its_share() {
-    let five = vec![
+    let five = codes(&[
         "iad-va-us",
         "lga-ny-us",
         "bos-ma-us",
         "chi-il-us",
         "yyz-on-ca",
-    ];
+    ]);
     let mut six = five.clone();
-    six.push("miami-fl-us");
+    six.push(Cow::Borrowed("miami-fl-us"));
     let keys: Vec<String> = (0..3000)
         .map(|i| format!("{}.{}", i / 100, i % 100))
         .collect();
     let mut moved = 0;
     for key in &keys {
-        let before = ShieldChoice::ordered(&five, key, String::new(), NaEast).candidates[0];
-        let after = ShieldChoice::ordered(&six, key, String::new(), NaEast).candidates[0];
+        let before = ShieldChoice::ordered(&five, key, String::new(), NaEast).candidates[0].clone();
+        let after = ShieldChoice::ordered(&six, key, String::new(), NaEast).candidates[0].clone();
         if before != after {
             assert_eq!(after, "miami-fl-us", "{key} moved between old POPs");
             moved += 1;
@@ -167,12 +169,12 @@ fn adding_a_pop_moves_only_its_share() {
 
 #[test]
 fn releases_spread_over_the_candidates() {
-    let four = ["iad-va-us", "lga-ny-us", "bos-ma-us", "chi-il-us"];
+    let four = codes(&["iad-va-us", "lga-ny-us", "bos-ma-us", "chi-il-us"]);
     let mut counts = std::collections::HashMap::new();
     for i in 0..2000 {
         let key = format!("1.{i}");
         *counts
-            .entry(ShieldChoice::ordered(&four, &key, String::new(), NaEast).candidates[0])
+            .entry(ShieldChoice::ordered(&four, &key, String::new(), NaEast).candidates[0].clone())
             .or_insert(0) += 1;
     }
     for (pop, n) in counts {
@@ -180,8 +182,10 @@ fn releases_spread_over_the_candidates() {
     }
 }
 
+/// A bad entry is dropped alone, with a problem naming it; the rest of
+/// the plan stands.
 #[test]
-fn every_bad_plan_gets_a_clear_message() {
+fn every_bad_entry_is_dropped_alone_with_a_clear_problem() {
     use PlanProblem::*;
     let s = |s: &str| s.to_owned();
     let table = [
@@ -191,7 +195,7 @@ fn every_bad_plan_gets_a_clear_message() {
         ),
         (
             r#"{"groups": {"na-east": ["XYZ"]}}"#,
-            UnknownShield {
+            NotAShieldCode {
                 list: s("group na-east"),
                 code: s("XYZ"),
             },
@@ -204,7 +208,7 @@ fn every_bad_plan_gets_a_clear_message() {
             },
         ),
         (
-            r#"{"rules": [{"name": "r", "groups": ["pluto"], "shields": []}]}"#,
+            r#"{"rules": [{"name": "r", "groups": ["pluto", "na-east"], "shields": []}]}"#,
             RuleGroup {
                 rule: s("r"),
                 group: s("pluto"),
@@ -215,15 +219,23 @@ fn every_bad_plan_gets_a_clear_message() {
             Unconstrained(s("r")),
         ),
         (
-            r#"{"default": ["iad"]}"#,
-            UnknownShield {
-                list: s("default"),
-                code: s("iad"),
+            r#"{"timeouts": {"first_byte_ms": 0}}"#,
+            Timeout {
+                name: "first_byte_ms",
+                ms: 0,
             },
         ),
     ];
     for (text, problem) in table {
-        assert_eq!(Plan::parse(text), Err(vec![problem]), "{text}");
+        let (plan, problems) = Plan::parse(text).unwrap();
+        assert_eq!(problems, [problem], "{text}");
+        assert!(problems[0].is_error(), "{text}");
+        assert!(plan.rules.is_empty(), "{text}: a bad rule is dropped");
+        assert!(
+            plan.groups.values().all(Vec::is_empty),
+            "{text}: a bad code is dropped"
+        );
+        assert_eq!(plan.timeouts, DEFAULT_TIMEOUTS, "{text}");
     }
     assert_eq!(
         RuleVersions {
@@ -231,17 +243,21 @@ fn every_bad_plan_gets_a_clear_message() {
             error: VersionRange::parse(">=1.x").unwrap_err(),
         }
         .to_string(),
-        "rule r: version range \">=1.x\": \">=1.x\" is not a version such as 1.31 or 1.31.2"
+        "rule r: version range \">=1.x\": \">=1.x\" is not a version such as 1.31 or 1.31.2; the rule is dropped"
     );
-    // serde's own words say what is wrong with the JSON.
+    // serde's own words say what is wrong with the JSON: the whole plan
+    // is refused, and the service uses the built-in one.
     let not_plans = [
-        ("not json", "expected ident"),
+        ("not json", "a plan is a JSON object"),
+        ("{not json", "key must be a string"),
         (
             r#"{"rules": [{"name": "r", "versions": "<2"}]}"#,
             "missing field `shields`",
         ),
         (r#"{"granularity": "week"}"#, "unknown variant"),
         (r#"{"shields": []}"#, "unknown field"),
+        ("[]", "a plan is a JSON object"),
+        (r#"[["chi-il-us"]]"#, "a plan is a JSON object"),
         // Names are borrowed from the text, so an escaped one is refused
         // with a reason rather than copied.
         (
@@ -251,22 +267,63 @@ fn every_bad_plan_gets_a_clear_message() {
     ];
     for (text, detail) in not_plans {
         match Plan::parse(text) {
-            Err(problems) => match problems.as_slice() {
-                [NotAPlan(d)] => assert!(d.contains(detail), "{text}: {d}"),
-                other => panic!("{text}: {other:?}"),
-            },
-            Ok(_) => panic!("{text} parsed"),
+            Err(NotAPlan(d)) => assert!(d.contains(detail), "{text}: {d}"),
+            other => panic!("{text}: {other:?}"),
         }
     }
 }
 
+/// A well-formed code the bundled list lacks stays a candidate: the
+/// platform is the authority, and an unknown code falls through to the
+/// next candidate at request time. It is a warning, not an error.
 #[test]
-fn every_problem_is_reported_at_once() {
-    let problems = Plan::parse(
-        r#"{"groups": {"mars": ["XYZ"]}, "default": ["nope"], "rules": [{"name": "r", "versions": "~1", "shields": []}]}"#,
+fn an_unlisted_well_formed_code_is_kept_with_a_warning() {
+    let (plan, problems) = Plan::parse(r#"{"default": ["new-pop-xx", "chi-il-us"]}"#).unwrap();
+    assert_eq!(
+        problems,
+        [PlanProblem::UnlistedShield {
+            list: "default".into(),
+            code: "new-pop-xx".into()
+        }]
+    );
+    assert!(!problems[0].is_error());
+    let mut kept = plan.default.clone();
+    kept.sort();
+    assert_eq!(kept, ["chi-il-us", "new-pop-xx"]);
+    assert!(
+        matches!(
+            plan.default.iter().find(|c| *c == "chi-il-us"),
+            Some(Cow::Borrowed(_))
+        ),
+        "a listed code is the table's own"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once_and_the_rest_stands() {
+    let (plan, problems) = Plan::parse(
+        r#"{"groups": {"mars": ["XYZ"], "na-east": ["iad-va-us"]}, "default": ["nope"], "rules": [{"name": "r", "versions": "~1", "shields": []}, {"name": "ok", "versions": "<1.28", "shields": []}]}"#,
     )
-    .unwrap_err();
+    .unwrap();
     assert_eq!(problems.len(), 4, "{problems:?}");
+    assert_eq!(plan.groups.len(), 1);
+    assert_eq!(plan.rules.len(), 1);
+    assert_eq!(plan.rules[0].name, "ok");
+}
+
+#[test]
+fn shield_timeouts_come_from_the_plan() {
+    let (plan, problems) =
+        Plan::parse(r#"{"timeouts": {"first_byte_ms": 2000, "between_bytes_ms": 500}}"#).unwrap();
+    assert!(problems.is_empty());
+    assert_eq!(
+        plan.timeouts,
+        ShieldTimeouts {
+            first_byte_ms: 2000,
+            between_bytes_ms: 500
+        }
+    );
+    assert_eq!(Plan::builtin().timeouts, DEFAULT_TIMEOUTS);
 }
 
 #[test]

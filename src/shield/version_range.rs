@@ -91,6 +91,91 @@ impl VersionRange {
     }
 }
 
+/// A version as the ranges order it: (major, minor, patch).
+type Point = [u64; 3];
+
+/// The versions a range holds, as one interval: from `lo` (inclusive)
+/// to `hi` (exclusive), `None` where unbounded. Every comparator is an
+/// interval, and so is their intersection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Interval {
+    lo: Point,
+    hi: Option<Point>,
+}
+
+/// The next point after `p`, if there is one.
+fn after(p: Point) -> Option<Point> {
+    let patch = p[2].checked_add(1)?;
+    Some([p[0], p[1], patch])
+}
+
+impl Comparator {
+    fn interval(&self) -> Interval {
+        let p = self.parts;
+        let (lo, hi) = match self.op {
+            Op::Lt => ([0; 3], Some(p)),
+            Op::Le => ([0; 3], after(p)),
+            Op::Gt => match after(p) {
+                Some(lo) => (lo, None),
+                None => (p, Some(p)),
+            },
+            Op::Ge => (p, None),
+            Op::Eq => {
+                let mut hi = p;
+                let last = self.given - 1;
+                let bumped = hi[last].checked_add(1);
+                let hi = bumped.map(|n| {
+                    hi[last] = n;
+                    hi
+                });
+                (p, hi)
+            }
+        };
+        Interval { lo, hi }
+    }
+}
+
+impl VersionRange {
+    fn interval(&self) -> Interval {
+        self.comparators.iter().fold(
+            Interval {
+                lo: [0; 3],
+                hi: None,
+            },
+            |acc, c| {
+                let i = c.interval();
+                Interval {
+                    lo: acc.lo.max(i.lo),
+                    hi: match (acc.hi, i.hi) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    },
+                }
+            },
+        )
+    }
+
+    /// Whether no version is in the range (`>=1.30, <1.29`).
+    pub fn is_empty(&self) -> bool {
+        let i = self.interval();
+        i.hi.is_some_and(|hi| i.lo >= hi)
+    }
+
+    /// Whether every version in `other` is in this range too.
+    pub fn covers(&self, other: &VersionRange) -> bool {
+        if other.is_empty() {
+            return true;
+        }
+        let (a, b) = (self.interval(), other.interval());
+        a.lo <= b.lo
+            && match (a.hi, b.hi) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(x), Some(y)) => y <= x,
+            }
+    }
+}
+
 impl fmt::Display for VersionRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -160,6 +245,58 @@ mod tests {
         for (range, version, expected) in table {
             let r = VersionRange::parse(range).unwrap();
             assert_eq!(r.contains(&v(version)), expected, "{range} {version}");
+        }
+    }
+
+    #[test]
+    fn empty_ranges_and_covering_ranges() {
+        let r = |s: &str| VersionRange::parse(s).unwrap();
+        for empty in [">=1.30, <1.29", "1.29, 1.30", ">1.29.8, <=1.29.8", "<0"] {
+            assert!(r(empty).is_empty(), "{empty}");
+        }
+        for some in ["1.29", ">=1.28, <1.31", "<=0", ">99"] {
+            assert!(!r(some).is_empty(), "{some}");
+        }
+        for (wide, narrow) in [
+            ("<1.30", "<1.28"),
+            ("<1.30", "1.29"),
+            (">=1.28", ">=1.31, <1.33"),
+            ("1.29", "1.29.8"),
+            ("<=1.29.8", "1.29.8"),
+            (">1.29", ">=1.29.1"),
+            ("1", "1.31"),
+            ("<1.28", ">=1.30, <1.29"),
+        ] {
+            assert!(r(wide).covers(&r(narrow)), "{wide} covers {narrow}");
+        }
+        for (a, b) in [
+            ("<1.28", "<1.30"),
+            ("1.29", "1.30"),
+            (">=1.31", "<1.31"),
+            ("1.29.8", "1.29"),
+            (">=1.28, <1.31", ">=1.30"),
+        ] {
+            assert!(!r(a).covers(&r(b)), "{a} does not cover {b}");
+        }
+        // The interval agrees with `contains` on a grid of versions.
+        for range in [
+            "<1.28",
+            "<=1.29",
+            ">1.29.8",
+            "1.30",
+            ">=1.28, <1.31",
+            "=1.30.4",
+        ] {
+            for major in 0..3 {
+                for minor in [0, 1, 27, 28, 29, 30, 31, 99] {
+                    for patch in [0, 1, 3, 4, 5, 8, 9] {
+                        let v = v(&format!("v{major}.{minor}.{patch}"));
+                        let whole = r(range);
+                        let point = r(&format!("={major}.{minor}.{patch}"));
+                        assert_eq!(whole.covers(&point), whole.contains(&v), "{range} {v}");
+                    }
+                }
+            }
         }
     }
 

@@ -229,7 +229,7 @@ fn shielding(ctx: &Ctx) {
     .into_iter()
     .find(|code| {
         let plan = format!(r#"{{"groups":{{"na-east":["{code}","iad-va-us"]}}}}"#);
-        let plan = dl_edge::shield::Plan::parse(&plan).unwrap();
+        let (plan, _) = dl_edge::shield::Plan::parse(&plan).unwrap();
         let c = plan.choose(
             &dl_edge::artifact::classify::classify(RELEASE),
             RELEASE,
