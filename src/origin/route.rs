@@ -166,6 +166,26 @@ pub fn origin_request_for(bucket: &str, object: &str, config: &Config) -> Origin
     }
 }
 
+/// What an edge asks its shield for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShieldRequest {
+    /// The first configured hostname, whichever one the client used.
+    pub host: String,
+    /// The public path after aliasing, percent-encoded.
+    pub path: String,
+}
+
+/// The edge→shield request names the object canonically: every hostname
+/// and the `/vX.Y.Z` alias share one cache entry at the shield and at the
+/// edge, instead of up to one per spelling. The shield decides again from
+/// this request, and reaches the same target.
+pub fn shield_request(target: &Target, config: &Config) -> ShieldRequest {
+    ShieldRequest {
+        host: config.hosts[0].clone(),
+        path: encode_object(&target.path),
+    }
+}
+
 /// Percent-encodes an object name for the GCS path, keeping `/` and the
 /// unreserved characters. `+` becomes `%2B`: GCS would read a bare `+` in a
 /// path as a space-like character in some paths, and SigV4 signing needs this
@@ -398,5 +418,27 @@ mod tests {
         assert_eq!(encode_object("a b/c+d~e_f.g-h"), "a%20b/c%2Bd~e_f.g-h");
         assert_eq!(encode_object("café"), "caf%C3%A9");
         assert_eq!(encode_object("100%"), "100%25");
+    }
+
+    /// Every hostname and the version alias ask the shield for one thing.
+    #[test]
+    fn the_shield_request_is_canonical_whatever_the_client_wrote() {
+        let config = Config::default();
+        let canonical = ShieldRequest {
+            host: "dl.k8s.io".into(),
+            path: "/release/v1.31.0/bin/linux/amd64/kubectl".into(),
+        };
+        for path in [
+            "/v1.31.0/bin/linux/amd64/kubectl",
+            "/release/v1.31.0/bin/linux/amd64/kubectl",
+        ] {
+            let target = resolve(path, &config).unwrap();
+            assert_eq!(shield_request(&target, &config), canonical, "{path}");
+        }
+        let ci = resolve("/ci/v1.36.0-alpha.1.111+0123abcd/kubelet", &config).unwrap();
+        assert_eq!(
+            shield_request(&ci, &config).path,
+            "/ci/v1.36.0-alpha.1.111%2B0123abcd/kubelet"
+        );
     }
 }

@@ -109,6 +109,42 @@ pub fn with_object_keys(mut keys: Vec<String>, metadata: Option<&str>) -> Vec<St
     keys
 }
 
+/// The edge's lifetime for an answer that was already `age` seconds old
+/// when it arrived: a shield's copy. The TTL and the stale window count
+/// from when the origin answered, so the edge's copy goes stale and expires
+/// when the shield's does, never later: a marker reaches no client older
+/// than its TTL, and no stale-while-revalidate copy outlives the shield's.
+pub fn aged(edge: EdgeCache, age: u32) -> EdgeCache {
+    match edge {
+        EdgeCache::Store {
+            ttl,
+            stale_while_revalidate,
+            stale_if_error,
+        } => {
+            let fresh = ttl.saturating_sub(age);
+            let usable = ttl
+                .saturating_add(stale_while_revalidate)
+                .saturating_sub(age);
+            EdgeCache::Store {
+                ttl: fresh,
+                stale_while_revalidate: usable - fresh,
+                stale_if_error,
+            }
+        }
+        EdgeCache::DoNotStore => EdgeCache::DoNotStore,
+    }
+}
+
+/// An `Age` header value (RFC 9111 §5.1): delta-seconds, digits only. A
+/// value too large for the counter is as old as can be.
+pub fn parse_age(value: &str) -> Option<u32> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(value.parse().unwrap_or(u32::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +245,43 @@ mod tests {
         let keys = with_object_keys(vec!["markers".into()], Some(" docs  markers site\u{7f}x "));
         assert_eq!(keys, ["markers", "docs"]);
         assert_eq!(with_object_keys(vec!["a".into()], None), ["a"]);
+    }
+
+    /// An edge behind a shield counts the TTL and the stale window from the
+    /// shield's `Age`.
+    #[test]
+    fn a_shields_age_shortens_the_edge_lifetime() {
+        let store = |ttl, swr, sie| EdgeCache::Store {
+            ttl,
+            stale_while_revalidate: swr,
+            stale_if_error: sie,
+        };
+        for (age, expected) in [
+            (0, store(60, 60, 86_400)),
+            (25, store(35, 60, 86_400)),
+            (60, store(0, 60, 86_400)),
+            (90, store(0, 30, 86_400)),
+            (120, store(0, 0, 86_400)),
+            (u32::MAX, store(0, 0, 86_400)),
+        ] {
+            assert_eq!(aged(store(60, 60, 86_400), age), expected, "age {age}");
+        }
+        assert_eq!(aged(EdgeCache::DoNotStore, 5), EdgeCache::DoNotStore);
+    }
+
+    #[test]
+    fn age_values_are_delta_seconds() {
+        for (value, expected) in [
+            ("0", Some(0)),
+            ("25", Some(25)),
+            (" 7 ", Some(7)),
+            ("99999999999", Some(u32::MAX)),
+            ("-1", None),
+            ("1.5", None),
+            ("", None),
+            ("soon", None),
+        ] {
+            assert_eq!(parse_age(value), expected, "{value:?}");
+        }
     }
 }

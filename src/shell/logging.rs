@@ -77,6 +77,18 @@ impl RequestLog {
         self.warn_sampled("shield", placement.warnings.iter());
     }
 
+    /// After shields gave no answer: the shield that finally answered
+    /// (none when the origin did), and why the others were passed over (on
+    /// the service log, sampled: a shield that is down meets every
+    /// request).
+    pub fn shields_failed(&mut self, answered: Option<&str>, failures: &[String]) {
+        if failures.is_empty() {
+            return;
+        }
+        self.record.routing.shield = answered.map(str::to_owned);
+        self.warn_sampled("shield", failures.iter());
+    }
+
     /// Records the bucket that answered and, after a failover, why the
     /// earlier ones were passed over (on the service log, sampled).
     pub fn served_by(&mut self, bucket: &str, failures: &[String]) {

@@ -36,15 +36,14 @@ pub fn handle_client_request() {
                 &fetch.target.path,
                 locality.group,
             );
-            let placement = shielding::place(client.shield_header.as_deref(), &choice);
+            let placement = shielding::place(
+                client.shield_header.as_deref(),
+                &choice,
+                config.shield_plan.timeouts,
+            );
             log.located(&locality, &placement);
-            let fetched = origin::fetch(&client, fetch, &config, &placement.hop);
-            if fetched.shield_unreachable {
-                log.warn(
-                    "shield",
-                    "the shield could not be reached; fetched from the origin",
-                );
-            }
+            let fetched = origin::fetch(&client, fetch, &config, placement.hop);
+            log.shields_failed(fetched.shield.as_deref(), &fetched.shield_failures);
             log.served_by(&fetched.bucket, &fetched.failures);
             if let Some(error) = &fetched.origin_error {
                 log.origin_failed(error);

@@ -31,8 +31,11 @@ pub struct Fetched {
     pub origin_error: Option<String>,
     /// `hit`, `miss`, or `pass` (sent without the cache, as under Viceroy).
     pub cache_state: Option<&'static str>,
-    /// The shield could not be reached and the origin served instead.
-    pub shield_unreachable: bool,
+    /// The shield that answered, if one did.
+    pub shield: Option<String>,
+    /// Shields that gave no answer before another candidate or the origin
+    /// did, with why (for the service log, sampled).
+    pub shield_failures: Vec<String>,
     /// The bucket that answered (or was tried last).
     pub bucket: String,
     /// Why earlier buckets were passed over, when any were.
@@ -40,28 +43,73 @@ pub struct Fetched {
 }
 
 /// Fetches the object for a fetch decision, through the shield if `hop`
-/// names one; a shield that cannot be reached sends this request straight
-/// to the origin.
-pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: &Hop) -> Fetched {
-    match hop {
-        Hop::Shield { backend, header } => {
-            // `send` resends without the cache hook where Viceroy refuses
-            // it, so any error left means the shield gave no answer.
-            match send(
-                || shield_request(fetch, header),
-                backend,
-                fetch,
-                &config.cache,
-            ) {
-                Ok(sent) => finish(sent, client, fetch, config),
-                Err(_) => {
-                    let mut fetched = fetch_from_origin(client, fetch, config);
-                    fetched.shield_unreachable = true;
-                    fetched
+/// names one. A shield that gives no answer passes the request to the
+/// next candidate, and after the last to the origin.
+pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: Hop) -> Fetched {
+    let mut hop = hop;
+    let mut shield_failures = Vec::new();
+    let mut fetched = loop {
+        match hop {
+            Hop::Origin => break fetch_from_origin(client, fetch, config),
+            Hop::Shield(shield) => {
+                let header = shield.header();
+                // `send` resends without the cache hook where Viceroy
+                // refuses it, so any error left means the shield gave no
+                // answer.
+                match send(
+                    || shield_request(fetch, config, &header),
+                    &shield.backend,
+                    fetch,
+                    &config.cache,
+                    Source::Shield,
+                ) {
+                    Ok(sent) => {
+                        let mut fetched = finish(sent, client, fetch, config, Source::Shield);
+                        fetched.shield = Some(shield.code.clone());
+                        break fetched;
+                    }
+                    Err(e) => {
+                        shield_failures.push(format!(
+                            "shield {} gave no answer ({:?}); trying the next candidate",
+                            shield.code,
+                            e.root_cause()
+                        ));
+                        let (next, _) = shield.next(&mut shield_failures);
+                        hop = next;
+                    }
                 }
             }
         }
-        Hop::Origin => fetch_from_origin(client, fetch, config),
+    };
+    fetched.shield_failures = shield_failures;
+    fetched
+}
+
+/// Where an answer came from: a shield's answer is already a cached copy
+/// of some age, and carries the object's purge keys in `surrogate-key`
+/// (the shield strips GCS's `x-goog-meta-surrogate-key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Origin,
+    Shield,
+}
+
+impl Source {
+    /// The header holding the object's own purge keys.
+    fn object_keys_header(self) -> &'static str {
+        match self {
+            Source::Origin => "x-goog-meta-surrogate-key",
+            Source::Shield => "surrogate-key",
+        }
+    }
+}
+
+/// The edge's cache lifetime for an answer: the policy's, counted from the
+/// shield's `Age` when a shield answered.
+fn lifetime(policy: &CachePolicy, source: Source, age: Option<&str>) -> EdgeCache {
+    match (source, age.and_then(cache::parse_age)) {
+        (Source::Shield, Some(age)) => cache::aged(policy.edge.clone(), age),
+        _ => policy.edge.clone(),
     }
 }
 
@@ -102,7 +150,7 @@ fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> 
                 let mut outcome = match attempt {
                     Ok(sent) => {
                         let status = sent.0.get_status().as_u16();
-                        let mut outcome = finish(sent, client, fetch, config);
+                        let mut outcome = finish(sent, client, fetch, config, Source::Origin);
                         if status >= 500 {
                             outcome.origin_error =
                                 Some(why(format!("bucket {bucket} answered {status}")));
@@ -179,12 +227,13 @@ fn attempt(
         }
         request
     };
-    let (response, cache_state) = send(build, &backend, fetch, &config.cache).map_err(|e| {
-        failure(
-            format!("bucket {bucket} unreachable: {:?}", e.root_cause()),
-            false,
-        )
-    })?;
+    let (response, cache_state) = send(build, &backend, fetch, &config.cache, Source::Origin)
+        .map_err(|e| {
+            failure(
+                format!("bucket {bucket} unreachable: {:?}", e.root_cause()),
+                false,
+            )
+        })?;
     let status = response.get_status().as_u16();
     if signed && (status == 401 || status == 403) {
         return Err(failure(
@@ -209,7 +258,8 @@ fn failed(reason: String) -> Fetched {
         ttl: None,
         origin_error: Some(reason),
         cache_state: None,
-        shield_unreachable: false,
+        shield: None,
+        shield_failures: Vec::new(),
         bucket: String::new(),
         failures: Vec::new(),
     }
@@ -222,34 +272,38 @@ fn finish(
     client: &ClientRequest,
     fetch: &Fetch,
     config: &Config,
+    source: Source,
 ) -> Fetched {
     let status = origin.get_status().as_u16();
     let policy = cache::policy(fetch.classification.class, status, &config.cache);
-    let ttl = match policy.edge {
+    let age = origin.get_header("age").and_then(|v| v.to_str().ok());
+    let ttl = match lifetime(&policy, source, age) {
         EdgeCache::Store { ttl, .. } => Some(ttl),
         EdgeCache::DoNotStore => None,
     };
     Fetched {
-        response: client_response(origin, client, fetch, &policy),
+        response: client_response(origin, client, fetch, &policy, source),
         ttl,
         origin_error: None,
         cache_state: Some(cache_state),
-        shield_unreachable: false,
+        shield: None,
+        shield_failures: Vec::new(),
         bucket: fetch.target.bucket.clone(),
         failures: Vec::new(),
     }
 }
 
-/// The request a shield gets: the client's request as the edge decided
-/// it (public path, host, range), and the token that makes the shield
-/// fetch from the origin instead of choosing a shield again.
-fn shield_request(fetch: &Fetch, header: &str) -> Request {
-    let path = dl_edge::origin::route::encode_object(&fetch.public.path);
+/// The request a shield gets: the object named canonically (first
+/// hostname, aliased path; see `route::shield_request`), the range, and
+/// the token that makes the shield fetch from the origin instead of
+/// choosing a shield again.
+fn shield_request(fetch: &Fetch, config: &Config, header: &str) -> Request {
+    let target = route::shield_request(&fetch.target, config);
     let mut request = Request::new(
         origin_method(fetch),
-        format!("https://{}{}", fetch.host, path),
+        format!("https://{}{}", target.host, target.path),
     );
-    request.set_header("host", &fetch.host);
+    request.set_header("host", &target.host);
     request.set_header(SHIELD_HEADER, header);
     if let RangeRequest::Single(range) = &fetch.range {
         request.set_header("range", range);
@@ -293,6 +347,7 @@ fn send(
     backend: &Backend,
     fetch: &Fetch,
     settings: &CacheSettings,
+    source: Source,
 ) -> Result<(Response, &'static str), SendError> {
     let class = fetch.classification.class;
     let keys = fetch.surrogate_keys.clone();
@@ -302,7 +357,11 @@ fn send(
     let hooked = build().with_after_send(move |candidate| {
         hook_fetched.store(true, Ordering::Relaxed);
         let status = candidate.get_status().as_u16();
-        match cache::policy(class, status, &hook_settings).edge {
+        let text = |name: &str| candidate.get_header(name).and_then(|v| v.to_str().ok());
+        let policy = cache::policy(class, status, &hook_settings);
+        let edge = lifetime(&policy, source, text("age"));
+        let object_keys = text(source.object_keys_header()).map(str::to_owned);
+        match edge {
             EdgeCache::Store {
                 ttl,
                 stale_while_revalidate,
@@ -313,8 +372,7 @@ fn send(
                 candidate
                     .set_stale_while_revalidate(Duration::from_secs(stale_while_revalidate.into()));
                 candidate.set_stale_if_error(Duration::from_secs(stale_if_error.into()));
-                let meta = candidate.get_header_str("x-goog-meta-surrogate-key");
-                let keys = cache::with_object_keys(keys.clone(), meta);
+                let keys = cache::with_object_keys(keys.clone(), object_keys.as_deref());
                 candidate.set_surrogate_keys(keys.iter().map(String::as_str));
             }
             EdgeCache::DoNotStore => candidate.set_uncacheable(false),
@@ -338,6 +396,7 @@ fn client_response(
     client: &ClientRequest,
     fetch: &Fetch,
     policy: &CachePolicy,
+    source: Source,
 ) -> Response {
     let plan = {
         let text = |name: &str| origin.get_header(name).and_then(|v| v.to_str().ok());
@@ -347,7 +406,7 @@ fn client_response(
             etag: text("etag"),
             last_modified: text("last-modified"),
             content_type: text("content-type"),
-            object_keys: text("x-goog-meta-surrogate-key"),
+            object_keys: text(source.object_keys_header()),
         };
         let object = ServedObject {
             class: fetch.classification.class,

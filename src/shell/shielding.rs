@@ -8,7 +8,9 @@
 //! a shield hop; a header without the right token is ignored. A shield
 //! always goes to the origin, so no request is shielded twice.
 
-use dl_edge::shield::ShieldChoice;
+use std::time::Duration;
+
+use dl_edge::shield::{ShieldChoice, ShieldCode, ShieldTimeouts};
 use fastly::shielding::Shield;
 use fastly::Backend;
 use subtle::ConstantTimeEq;
@@ -21,7 +23,30 @@ pub const SHIELD_HEADER: &str = "dl-edge-shield";
 /// Where this request's fetch goes next.
 pub enum Hop {
     Origin,
-    Shield { backend: Backend, header: String },
+    Shield(ShieldHop),
+}
+
+/// A shield to send the request through, and the candidates after it.
+pub struct ShieldHop {
+    pub code: String,
+    pub backend: Backend,
+    token: String,
+    rest: std::vec::IntoIter<ShieldCode>,
+    timeouts: ShieldTimeouts,
+}
+
+impl ShieldHop {
+    /// The `dl-edge-shield` value this shield believes.
+    pub fn header(&self) -> String {
+        format!("{};{}", self.code, self.token)
+    }
+
+    /// The hop after this shield failed: the next usable candidate, or the
+    /// origin when none is left (or when this POP is the next one). Each
+    /// candidate skipped is said in `warnings`.
+    pub fn next(self, warnings: &mut Vec<String>) -> (Hop, Option<String>) {
+        walk(self.rest, self.token, self.timeouts, warnings)
+    }
 }
 
 /// The hop, and what the log says about it.
@@ -38,7 +63,7 @@ pub struct Placement {
 
 /// Decides the hop from the incoming shield header (if any) and the plan's
 /// choice. Candidates unknown to the platform are skipped in order.
-pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
+pub fn place(incoming: Option<&str>, choice: &ShieldChoice, timeouts: ShieldTimeouts) -> Placement {
     // The Secret Store is read only when a header or a candidate needs it.
     let token = (incoming.is_some() || !choice.candidates.is_empty())
         .then(token)
@@ -78,39 +103,56 @@ pub fn place(incoming: Option<&str>, choice: &ShieldChoice) -> Placement {
         ));
         return placement;
     };
-    for code in &choice.candidates {
-        let shield = match Shield::new(code) {
+    let candidates = choice.candidates.clone().into_iter();
+    let (hop, shield) = walk(candidates, token, timeouts, &mut placement.warnings);
+    placement.hop = hop;
+    placement.shield = shield;
+    placement
+}
+
+/// The first usable candidate: a shield to go through, or the origin when
+/// this POP is the candidate or none is usable. Each shield's backend is
+/// built once, and only when it is reached.
+fn walk(
+    mut candidates: std::vec::IntoIter<ShieldCode>,
+    token: String,
+    timeouts: ShieldTimeouts,
+    warnings: &mut Vec<String>,
+) -> (Hop, Option<String>) {
+    while let Some(code) = candidates.next() {
+        let shield = match Shield::new(&code) {
             Ok(shield) => shield,
             Err(_) => {
-                placement.warnings.push(format!(
+                warnings.push(format!(
                     "shield POP {code} is unknown here; trying the next candidate"
                 ));
                 continue;
             }
         };
-        placement.shield = Some(code.to_string());
         if shield.running_on() {
             // This POP is the chosen shield: fetch from the origin here.
-            return placement;
+            return (Hop::Origin, Some(code.into_owned()));
         }
-        match shield.encrypted_backend() {
+        let backend = shield
+            .with_first_byte_timeout(Duration::from_millis(timeouts.first_byte_ms.into()))
+            .with_between_bytes_timeout(Duration::from_millis(timeouts.between_bytes_ms.into()))
+            .encrypted_backend();
+        match backend {
             Ok(backend) => {
-                placement.hop = Hop::Shield {
+                let hop = ShieldHop {
+                    code: code.to_string(),
                     backend,
-                    header: format!("{code};{token}"),
+                    token,
+                    rest: candidates,
+                    timeouts,
                 };
-                return placement;
+                return (Hop::Shield(hop), Some(code.into_owned()));
             }
-            Err(e) => placement
-                .warnings
-                .push(format!("no backend for shield {code} ({e:?})")),
+            Err(e) => warnings.push(format!("no backend for shield {code} ({e:?})")),
         }
     }
-    placement.shield = None;
-    placement
-        .warnings
-        .push("no candidate shield was usable; fetching from the origin".to_owned());
-    placement
+    warnings.push("no candidate shield was usable; fetching from the origin".to_owned());
+    (Hop::Origin, None)
 }
 
 fn token() -> Option<String> {

@@ -46,16 +46,22 @@ pub struct Verify {
 impl Proxy {
     /// Listens on a free loopback port and forwards to `upstream`.
     pub fn start(upstream: u16) -> Proxy {
-        Proxy::start_with(upstream, None)
+        Proxy::start_with(upstream, None, None)
+    }
+
+    /// A proxy that adds one header line (`age: 25`) to every answer, as a
+    /// cache in front of the origin would.
+    pub fn start_adding(upstream: u16, header: &'static str) -> Proxy {
+        Proxy::start_with(upstream, None, Some(header))
     }
 
     /// A proxy that answers 403 `SignatureDoesNotMatch` itself, without
     /// forwarding, unless the request carries a valid signature by `verify`.
     pub fn start_verifying(upstream: u16, verify: Verify) -> Proxy {
-        Proxy::start_with(upstream, Some(verify))
+        Proxy::start_with(upstream, Some(verify), None)
     }
 
-    fn start_with(upstream: u16, verify: Option<Verify>) -> Proxy {
+    fn start_with(upstream: u16, verify: Option<Verify>, add: Option<&'static str>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -65,7 +71,7 @@ impl Proxy {
                 let log = Arc::clone(&log);
                 let verify = verify.clone();
                 thread::spawn(move || {
-                    let _ = forward(client, upstream, &log, verify.as_ref());
+                    let _ = forward(client, upstream, &log, verify.as_ref(), add);
                 });
             }
         });
@@ -90,6 +96,7 @@ fn forward(
     upstream: u16,
     log: &Mutex<Vec<RequestHead>>,
     verify: Option<&Verify>,
+    add: Option<&str>,
 ) -> io::Result<()> {
     let head = read_head(&mut client)?;
     let text = String::from_utf8_lossy(&head).into_owned();
@@ -120,6 +127,10 @@ fn forward(
     server.write_all(rewritten.as_bytes())?;
     let mut reply = Vec::new();
     server.read_to_end(&mut reply)?;
+    if let (Some(header), Some(end)) = (add, reply.windows(2).position(|w| w == b"\r\n")) {
+        let line = format!("\r\n{header}");
+        reply.splice(end..end, line.into_bytes());
+    }
     client.write_all(&reply)?;
     client.shutdown(Shutdown::Both)
 }

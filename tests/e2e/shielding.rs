@@ -5,14 +5,24 @@
 use std::fmt::Write;
 
 use crate::http::curl;
-use crate::proxy::Proxy;
+use crate::proxy::{start_faulty, Fault, Proxy};
 use crate::stack::Edge;
 use crate::Ctx;
 
-pub const CASES: &[crate::Case] = &[(
-    "edges_reach_the_planned_shield_and_only_the_shield_fetches",
-    shielding,
-)];
+pub const CASES: &[crate::Case] = &[
+    (
+        "edges_reach_the_planned_shield_and_only_the_shield_fetches",
+        shielding,
+    ),
+    (
+        "the_shield_hop_keeps_one_cache_ttl_and_purge_keys",
+        one_cache,
+    ),
+    (
+        "a_failed_or_slow_shield_passes_to_the_next_candidate",
+        shield_failover,
+    ),
+];
 
 const TOKEN: &str = "e2e-shield-token";
 const RELEASE: &str = "/release/v1.31.0/bin/linux/amd64/kubectl";
@@ -292,4 +302,178 @@ fn shielding(ctx: &Ctx) {
             .any(|w| w["kind"] == "shield"),
         "the unreachable shield is reported"
     );
+}
+
+/// The edge's config for a plan given as JSON text.
+fn config_with_plan(plan: &str) -> String {
+    format!(
+        r#"{{"shield_plan": {}, "warning_sample_rate": "1", "hosts": "dl.k8s.io,cdn.dl.k8s.io"}}"#,
+        serde_json::to_string(plan).unwrap()
+    )
+}
+
+/// The shield POP `in_front` ranks first among `[in_front, "iad-va-us"]`
+/// for `path` in na-east: a code from a few, so a test can make a given
+/// candidate the first one tried.
+fn ranks_first(path: &str) -> &'static str {
+    [
+        "bos-ma-us",
+        "lga-ny-us",
+        "miami-fl-us",
+        "dallas-tx-us",
+        "den-co-us",
+    ]
+    .into_iter()
+    .find(|code| {
+        let plan = format!(r#"{{"groups":{{"na-east":["{code}","iad-va-us"]}}}}"#);
+        let (plan, _) = dl_edge::shield::Plan::parse(&plan).unwrap();
+        let c = plan.choose(
+            &dl_edge::artifact::classify::classify(path),
+            path,
+            dl_edge::locality::RegionGroup::NaEast,
+        );
+        c.candidates[0] == *code
+    })
+    .expect("one of five ranks first")
+}
+
+/// Behind a shield the edge stays one cache with it: the TTL counts from
+/// the shield's `Age`, the object's purge keys come through, and every
+/// hostname and the version alias ask the shield for the same object.
+fn one_cache(ctx: &Ctx) {
+    // The shield's origin answers with `age: 25`, as a cache would.
+    let aged_origin = Proxy::start_adding(ctx.origin.port, "age: 25");
+    let shield = ctx.edge_with_toml(
+        aged_origin.port,
+        r#"{"warning_sample_rate": "1"}"#,
+        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n"),
+    );
+    let edge = ctx.edge_with_toml(
+        ctx.origin.port,
+        &config_with_plan(r#"{"default":["iad-va-us"]}"#),
+        &(secret_store() + &geolocation() + &sites(shield.port)),
+    );
+
+    // TTL: a marker (60 s) that is 25 s old at the shield has 35 s left.
+    let r = get_from(ctx, &edge, "127.0.0.2", "/release/stable.txt", &[]);
+    assert_eq!(r.status, 200);
+    let line = edge.wait_for_log_lines("splunk", 1)[0]["event"].clone();
+    assert_eq!(line["routing"]["shield"], "iad-va-us");
+    assert_eq!(line["response"]["ttl"], 35, "{line}");
+    let at_shield = shield.wait_for_log_lines("splunk", 1)[0]["event"].clone();
+    assert_eq!(
+        at_shield["response"]["ttl"], 60,
+        "the shield's own TTL counts from its origin fetch"
+    );
+
+    // Purge keys from the object's metadata reach the edge's copy.
+    let patched = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-f",
+            "-o",
+            "/dev/null",
+            "-X",
+            "PATCH",
+            "-H",
+            "Content-Type: application/json",
+        ])
+        .args(["-d", r#"{"metadata":{"surrogate-key":"stable-markers"}}"#])
+        .arg(format!(
+            "http://127.0.0.1:{}/storage/v1/b/kubernetes-release/o/release%2Flatest-1.txt",
+            ctx.origin.port
+        ))
+        .status()
+        .expect("run curl");
+    assert!(
+        patched.success(),
+        "set the object's metadata in the emulator"
+    );
+    let r = get_from(ctx, &edge, "127.0.0.2", "/release/latest-1.txt", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("surrogate-key"),
+        Some("markers release/latest-1.txt stable-markers"),
+        "the edge keeps the object's own key"
+    );
+
+    // One object, whatever the hostname and the alias.
+    let before = shield.log_lines("splunk").len();
+    for (host, path) in [
+        ("dl.k8s.io", "/v1.31.0/bin/linux/amd64/kubectl"),
+        ("cdn.dl.k8s.io", "/release/v1.31.0/bin/linux/amd64/kubectl"),
+        ("cdn.dl.k8s.io", "/v1.31.0/bin/linux/amd64/kubectl"),
+    ] {
+        let host_header = format!("host: {host}");
+        let r = get_from(ctx, &edge, "127.0.0.2", path, &["-H", &host_header]);
+        assert_eq!(r.status, 200, "{host}{path}");
+    }
+    let lines = shield.wait_for_log_lines("splunk", before + 3);
+    for line in &lines[before..] {
+        let request = &line["event"]["request"];
+        assert_eq!(request["host"], "dl.k8s.io", "{request}");
+        assert_eq!(
+            request["path"], "/release/v1.31.0/bin/linux/amd64/kubectl",
+            "{request}"
+        );
+    }
+}
+
+/// A shield that refuses the connection, or says nothing within the
+/// plan's first-byte timeout, passes the request to the next candidate,
+/// and the service log says so.
+fn shield_failover(ctx: &Ctx) {
+    let shield = ctx.edge_with_toml(
+        ctx.origin.port,
+        r#"{"warning_sample_rate": "1"}"#,
+        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n"),
+    );
+    let first = ranks_first(RELEASE);
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (stall_port, _) = start_faulty(Fault::Stall);
+    for (what, first_port) in [("refused", dead_port), ("stalled", stall_port)] {
+        let plan = format!(
+            r#"{{"groups":{{"na-east":["{first}","iad-va-us"]}},"timeouts":{{"first_byte_ms":1000,"between_bytes_ms":1000}}}}"#
+        );
+        let sites = format!(
+            "\n[local_server.shielding_sites]\n\"{first}\" = {{ unencrypted = \"http://127.0.0.1:{first_port}\", encrypted = \"http://127.0.0.1:{first_port}\" }}\n\"iad-va-us\" = {{ unencrypted = \"http://127.0.0.1:{0}\", encrypted = \"http://127.0.0.1:{0}\" }}\n",
+            shield.port
+        );
+        let edge_origin = Proxy::start(ctx.origin.port);
+        let edge = ctx.edge_with_toml(
+            edge_origin.port,
+            &config_with_plan(&plan),
+            &(secret_store() + &geolocation() + &sites),
+        );
+        let before = shield.log_lines("splunk").len();
+        // Well inside the 15 s the platform would wait without the plan's
+        // timeout.
+        let r = get_from(ctx, &edge, "127.0.0.2", RELEASE, &["--max-time", "8"]);
+        assert_eq!(r.status, 200, "{what}");
+        let line = edge.wait_for_log_lines("splunk", 1)[0]["event"].clone();
+        assert_eq!(line["routing"]["shield"], "iad-va-us", "{what}: {line}");
+        assert_eq!(
+            shield.wait_for_log_lines("splunk", before + 1).len(),
+            before + 1,
+            "{what}: the next candidate served"
+        );
+        assert!(
+            origin_requests(&edge_origin).is_empty(),
+            "{what}: the edge went to the origin"
+        );
+        assert!(
+            edge.wait_for_log_lines("dl_edge_service", 1)
+                .iter()
+                .any(|w| w["kind"] == "shield"
+                    && w["message"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains(&format!("shield {first} gave no answer"))),
+            "{what}: the failed shield is reported"
+        );
+    }
 }
