@@ -7,22 +7,26 @@
 //! dl-edge-ops plan check FILE       validate a shield plan, print every problem
 //! dl-edge-ops plan export FILE STORE_ID
 //!                                   print the Config Store command for the plan
-//! dl-edge-ops plan simulate PLAN TRAFFIC [STATIC_SHIELD]
-//!                                   replay traffic: no shielding, one shield, the plan
-//! dl-edge-ops traffic N [SEED]      synthetic traffic lines for simulate
+//! dl-edge-ops plan simulate [--json] [--cache-bytes N] [--origin LAT,LON] PLAN... TRAFFIC
+//!                                   replay traffic: no shielding, the static shield, the plans
+//! dl-edge-ops traffic N [SEED] [--profile FILE]
+//!                                   synthetic traffic lines for simulate
 //! ```
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use dl_edge::config::Config;
 mod config_check;
 mod json_keys;
 mod plan_check;
-mod planner;
+mod pops;
+mod profile;
 mod report;
+mod simulate;
+mod traffic;
 
-use dl_edge::shield::{self, Plan};
+use dl_edge::shield::Plan;
 use report::Report;
 
 const USAGE: &str = "usage:
@@ -34,10 +38,13 @@ const USAGE: &str = "usage:
                                     (exit 1 on errors; warnings are shown only)
   dl-edge-ops plan export FILE STORE_ID
                                     print the command that sets the plan in that store
-  dl-edge-ops plan simulate PLAN TRAFFIC [STATIC_SHIELD]
-                                    replay JSONL traffic or log lines under no shielding,
-                                    one static shield (default chi-il-us) and the plan
-  dl-edge-ops traffic N [SEED]      print N synthetic traffic lines (JSONL)";
+  dl-edge-ops plan simulate [--json] [--cache-bytes N] [--origin LAT,LON] PLAN... TRAFFIC
+                                    replay traffic lines or the service's log lines
+                                    (client lines) in time order under no shielding,
+                                    the built-in static shield and each plan
+  dl-edge-ops traffic N [SEED] [--profile FILE]
+                                    print N traffic lines of a day (JSONL) from a profile
+                                    (default: ops/profiles/dl-k8s-io.json)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,10 +55,8 @@ fn main() -> ExitCode {
         ["report", files @ ..] if !files.is_empty() => report(files),
         ["plan", "check", file] => plan_check(file),
         ["plan", "export", file, store_id] => plan_export(file, store_id),
-        ["plan", "simulate", plan, traffic] => plan_simulate(plan, traffic, "chi-il-us"),
-        ["plan", "simulate", plan, traffic, shield] => plan_simulate(plan, traffic, shield),
-        ["traffic", n] => traffic(n, "1"),
-        ["traffic", n, seed] => traffic(n, seed),
+        ["plan", "simulate", rest @ ..] => plan_simulate(rest),
+        ["traffic", rest @ ..] => traffic(rest),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -143,35 +148,118 @@ fn plan_export(file: &str, store_id: &str) -> ExitCode {
     }
 }
 
-fn plan_simulate(plan_file: &str, traffic_file: &str, static_shield: &str) -> ExitCode {
-    let plan = match load_plan(plan_file) {
-        Ok((_, plan)) => plan,
-        Err(code) => return code,
-    };
-    if !shield::is_shield(static_shield) {
-        eprintln!("dl-edge-ops: {static_shield:?} is not a known shield POP code");
-        return ExitCode::from(2);
+/// `plan simulate [--json] [--cache-bytes N] [--origin LAT,LON] PLAN... TRAFFIC`
+fn plan_simulate(args: &[&str]) -> ExitCode {
+    let mut json = false;
+    let mut capacity = None;
+    let mut origin = simulate::GCS_US_CENTRAL1;
+    let mut files = Vec::new();
+    let mut args = args.iter();
+    while let Some(&arg) = args.next() {
+        match arg {
+            "--json" => json = true,
+            "--cache-bytes" => match args.next().and_then(|v| v.parse::<u64>().ok()) {
+                Some(bytes) => capacity = Some(bytes),
+                None => return usage("--cache-bytes takes a number of bytes"),
+            },
+            "--origin" => {
+                let at = args.next().and_then(|v| {
+                    let (lat, lon) = v.split_once(',')?;
+                    Some((lat.trim().parse().ok()?, lon.trim().parse().ok()?))
+                });
+                match at {
+                    Some(at) => origin.at = at,
+                    None => return usage("--origin takes LAT,LON"),
+                }
+            }
+            file => files.push(file),
+        }
     }
-    let text = match read(traffic_file) {
-        Ok(text) => text,
-        Err(code) => return code,
+    let Some((traffic_file, plan_files)) = files.split_last() else {
+        return usage("plan simulate takes plan files and a traffic file");
     };
-    let traffic: Vec<planner::TrafficRequest> =
-        text.lines().filter_map(planner::parse_line).collect();
-    let simulation = planner::simulate(&traffic, &plan, static_shield, &Config::default());
-    print!("{}", simulation.render());
+    let mut plans = Vec::new();
+    for file in plan_files {
+        match load_plan(file) {
+            Ok((_, plan)) => plans.push(((*file).to_owned(), plan)),
+            Err(code) => return code,
+        }
+    }
+    let mut replay = simulate::Replay::new(
+        simulate::with_baselines(plans),
+        pops::bundled(),
+        Config::default(),
+        origin,
+        capacity,
+    );
+    let input: Box<dyn std::io::BufRead> = if *traffic_file == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(traffic_file) {
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
+            Err(e) => {
+                eprintln!("dl-edge-ops: {traffic_file}: {e}");
+                return ExitCode::from(3);
+            }
+        }
+    };
+    if let Err(e) = simulate::run(input, &mut replay) {
+        eprintln!("dl-edge-ops: {traffic_file}: {e}");
+        return ExitCode::from(3);
+    }
+    if json {
+        println!("{}", replay.to_json());
+    } else {
+        print!("{}", replay.render());
+    }
     ExitCode::SUCCESS
 }
 
-fn traffic(n: &str, seed: &str) -> ExitCode {
-    let (Ok(n), Ok(seed)) = (n.parse::<usize>(), seed.parse::<u64>()) else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    };
-    for line in planner::synthetic_traffic(n, seed) {
-        println!("{line}");
+/// `traffic N [SEED] [--profile FILE]`
+fn traffic(args: &[&str]) -> ExitCode {
+    let mut profile_text = profile::DEFAULT.to_owned();
+    let mut numbers = Vec::new();
+    let mut args = args.iter();
+    while let Some(&arg) = args.next() {
+        match arg {
+            "--profile" => match args.next().map(|f| read(f)) {
+                Some(Ok(text)) => profile_text = text,
+                Some(Err(code)) => return code,
+                None => return usage("--profile takes a file"),
+            },
+            n => match n.parse::<u64>() {
+                Ok(n) => numbers.push(n),
+                Err(_) => return usage(&format!("{n:?} is not a number")),
+            },
+        }
     }
-    ExitCode::SUCCESS
+    let (n, seed) = match numbers[..] {
+        [n] => (n, 1),
+        [n, seed] => (n, seed),
+        _ => return usage("traffic takes N and an optional SEED"),
+    };
+    let profile = match profile::Profile::parse(&profile_text) {
+        Ok(profile) => profile,
+        Err(e) => {
+            eprintln!("dl-edge-ops: the profile: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match profile::generate(&profile, n, seed, &mut out).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dl-edge-ops: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn usage(why: &str) -> ExitCode {
+    eprintln!("dl-edge-ops: {why}\n{USAGE}");
+    ExitCode::from(2)
 }
 
 fn config_check(file: &str, fastly_toml: &str) -> ExitCode {
