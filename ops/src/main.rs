@@ -19,6 +19,7 @@ use std::process::ExitCode;
 use dl_edge::config::Config;
 mod config_check;
 mod json_keys;
+mod optimize;
 mod plan_check;
 mod pops;
 mod profile;
@@ -42,6 +43,10 @@ const USAGE: &str = "usage:
                                     replay traffic lines or the service's log lines
                                     (client lines) in time order under no shielding,
                                     the built-in static shield and each plan
+  dl-edge-ops plan optimize [--max-origin-ratio R] [--sample N] TRAFFIC
+                                    propose the plan with the fastest edge misses whose
+                                    origin bytes stay within R (1.2) x the static shield's,
+                                    searched on the first N (200000) requests
   dl-edge-ops traffic N [SEED] [--profile FILE]
                                     print N traffic lines of a day (JSONL) from a profile
                                     (default: ops/profiles/dl-k8s-io.json)";
@@ -56,6 +61,7 @@ fn main() -> ExitCode {
         ["plan", "check", file] => plan_check(file),
         ["plan", "export", file, store_id] => plan_export(file, store_id),
         ["plan", "simulate", rest @ ..] => plan_simulate(rest),
+        ["plan", "optimize", rest @ ..] => plan_optimize(rest),
         ["traffic", rest @ ..] => traffic(rest),
         _ => {
             eprintln!("{USAGE}");
@@ -212,6 +218,84 @@ fn plan_simulate(args: &[&str]) -> ExitCode {
     } else {
         print!("{}", replay.render());
     }
+    ExitCode::SUCCESS
+}
+
+/// `plan optimize [--max-origin-ratio R] [--sample N] TRAFFIC`: the plan on
+/// stdout, its figures beside both baselines on stderr.
+fn plan_optimize(args: &[&str]) -> ExitCode {
+    let mut ratio = 1.2;
+    let mut sample = 200_000usize;
+    let mut file = None;
+    let mut args = args.iter();
+    while let Some(&arg) = args.next() {
+        match arg {
+            "--max-origin-ratio" => match args.next().and_then(|v| v.parse::<f64>().ok()) {
+                Some(r) if r > 0.0 => ratio = r,
+                _ => return usage("--max-origin-ratio takes a positive number"),
+            },
+            "--sample" => match args.next().and_then(|v| v.parse::<usize>().ok()) {
+                Some(n) if n > 0 => sample = n,
+                _ => return usage("--sample takes a number of requests"),
+            },
+            f if file.is_none() => file = Some(f),
+            other => return usage(&format!("unexpected {other:?}")),
+        }
+    }
+    let Some(file) = file else {
+        return usage("plan optimize takes a traffic file");
+    };
+    let input = match std::fs::File::open(file) {
+        Ok(f) => std::io::BufReader::with_capacity(1 << 20, f),
+        Err(e) => {
+            eprintln!("dl-edge-ops: {file}: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let mut requests = Vec::new();
+    for line in std::io::BufRead::lines(input) {
+        let Ok(line) = line else {
+            eprintln!("dl-edge-ops: {file}: unreadable");
+            return ExitCode::from(3);
+        };
+        if let traffic::Read::Request(r) = traffic::read_line(&line) {
+            requests.push(r);
+            if requests.len() >= sample {
+                break;
+            }
+        }
+    }
+    let setup = optimize::Setup {
+        pops: pops::bundled(),
+        config: Config::default(),
+        origin: simulate::GCS_US_CENTRAL1,
+        capacity: None,
+    };
+    let found = optimize::optimize(&requests, &setup, ratio);
+    let plan = found.plan.to_json();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&plan).expect("a plan serializes")
+    );
+    let (optimized, _) = Plan::parse(&plan.to_string()).expect("the plan parses");
+    let mut replay = simulate::Replay::new(
+        simulate::with_baselines(vec![("optimized".to_owned(), optimized)]),
+        setup.pops,
+        setup.config,
+        setup.origin,
+        setup.capacity,
+    );
+    for r in &requests {
+        replay.replay(r);
+    }
+    eprint!("{}", replay.render());
+    eprintln!(
+        "search: {} request(s), {} round(s): origin bytes {:.2} x static (at most {ratio}), mean edge-miss latency {:.2} x static",
+        requests.len(),
+        found.rounds,
+        found.metrics.origin_bytes as f64 / found.static_metrics.origin_bytes.max(1) as f64,
+        found.metrics.miss_latency_mean_ms() / found.static_metrics.miss_latency_mean_ms().max(1e-9),
+    );
     ExitCode::SUCCESS
 }
 

@@ -91,6 +91,11 @@ pub fn check(text: &str) -> Result<(Plan, Vec<Finding>), Finding> {
         .iter()
         .map(|(g, list)| (format!("group {}", g.as_str()), list))
         .chain(
+            plan.unversioned_groups
+                .iter()
+                .map(|(g, list)| (format!("unversioned group {}", g.as_str()), list)),
+        )
+        .chain(
             plan.rules
                 .iter()
                 .map(|r| (format!("rule {}", r.name), &r.shields)),

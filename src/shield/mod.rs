@@ -72,6 +72,10 @@ pub struct Plan {
     pub rules: Vec<Rule>,
     /// For markers, CI builds and unversioned paths.
     pub unversioned: Vec<ShieldCode>,
+    /// The same, for a group that has candidates of its own for them:
+    /// markers are small and refetched every minute, so a shield near the
+    /// group costs the origin almost nothing.
+    pub unversioned_groups: BTreeMap<RegionGroup, Vec<ShieldCode>>,
     /// For a group with no candidates of its own.
     pub default: Vec<ShieldCode>,
     pub timeouts: ShieldTimeouts,
@@ -91,6 +95,8 @@ struct RawPlan<'a> {
     rules: Vec<RawRule<'a>>,
     #[serde(default, borrow)]
     unversioned: Option<Vec<&'a str>>,
+    #[serde(default, borrow)]
+    unversioned_groups: BTreeMap<&'a str, Vec<&'a str>>,
     #[serde(default, borrow)]
     default: Vec<&'a str>,
     #[serde(default)]
@@ -258,6 +264,16 @@ impl Plan {
                 None => unknown_groups.push(PlanProblem::UnknownGroup((*name).to_owned())),
             }
         }
+        let mut unversioned_groups = BTreeMap::new();
+        for (name, list) in &raw.unversioned_groups {
+            let list = shields(list, &|| format!("unversioned group {name}"));
+            match RegionGroup::parse(name) {
+                Some(group) => {
+                    unversioned_groups.insert(group, list);
+                }
+                None => unknown_groups.push(PlanProblem::UnknownGroup((*name).to_owned())),
+            }
+        }
         let default = shields(&raw.default, &|| "default".to_owned());
         let unversioned = match &raw.unversioned {
             Some(list) => shields(list, &|| "unversioned".to_owned()),
@@ -340,6 +356,7 @@ impl Plan {
             groups,
             rules,
             unversioned,
+            unversioned_groups,
             default,
             timeouts,
         };
@@ -357,7 +374,8 @@ impl Plan {
     ///
     /// Precedence, first match wins:
     /// 1. markers, CI builds (versions with build metadata) and unversioned
-    ///    paths take `unversioned`;
+    ///    paths take the group's `unversioned_groups` entry, else
+    ///    `unversioned`;
     /// 2. the first rule constraining both versions and groups that matches;
     /// 3. the first version-only rule that matches;
     /// 4. the first group-only rule that matches;
@@ -378,7 +396,15 @@ impl Plan {
             _ => None,
         };
         let Some(version) = release else {
-            return ShieldChoice::ordered(&self.unversioned, path, "unversioned".into(), group);
+            return match self.unversioned_groups.get(&group) {
+                Some(candidates) => ShieldChoice::ordered(
+                    candidates,
+                    path,
+                    format!("unversioned:{}", group.as_str()),
+                    group,
+                ),
+                None => ShieldChoice::ordered(&self.unversioned, path, "unversioned".into(), group),
+            };
         };
         let key = match self.granularity {
             Granularity::Major => format!("{}", version.major),
@@ -428,7 +454,8 @@ impl Plan {
 pub struct ShieldChoice {
     /// Shield codes to try in order; empty means straight to the origin.
     pub candidates: Vec<ShieldCode>,
-    /// What chose them: `rule:<name>`, `group:<group>`, `unversioned` or
+    /// What chose them: `rule:<name>`, `group:<group>`, `unversioned`,
+    /// `unversioned:<group>` or
     /// `default`.
     pub rule: String,
     pub group: RegionGroup,

@@ -50,6 +50,29 @@ fn precedence_1_markers_ci_builds_and_unversioned_paths_take_unversioned() {
     }
 }
 
+/// Rule 1, per group: a group's `unversioned_groups` entry takes its
+/// markers, CI builds and unversioned paths; other groups keep
+/// `unversioned`.
+#[test]
+fn precedence_1_a_groups_unversioned_candidates_take_its_markers() {
+    let text = PLAN.replace(
+        r#""unversioned": ["chi-il-us"],"#,
+        r#""unversioned": ["chi-il-us"], "unversioned_groups": {"europe-west": ["london_city-uk"]},"#,
+    );
+    let (plan, problems) = Plan::parse(&text).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let marker = "/release/stable.txt";
+    let c = plan.choose(&classify(marker), marker, EuropeWest);
+    assert_eq!(c.rule, "unversioned:europe-west");
+    assert_eq!(c.candidates, ["london_city-uk"]);
+    let c = plan.choose(&classify(marker), marker, NaEast);
+    assert_eq!(c.rule, "unversioned");
+    assert_eq!(c.candidates, ["chi-il-us"]);
+    let release = "/release/v1.31.0/bin/linux/amd64/kubectl";
+    let c = plan.choose(&classify(release), release, EuropeWest);
+    assert_eq!(c.rule, "group:europe-west", "releases keep their own rules");
+}
+
 /// Rule 2: a rule constraining versions and groups beats a version-only
 /// rule that also matches, wherever it stands in the list.
 #[test]
