@@ -10,7 +10,8 @@ use super::cloud_ranges::{
 };
 use super::*;
 
-/// Regions scripts/gen-cloud-ranges drops: they are not a place.
+/// Regions the generator drops (`DROPPED` in xtask/src/cloud_ranges.rs):
+/// they are not a place.
 const DROPPED_REGIONS: [(&str, &str); 2] = [("aws", "GLOBAL"), ("gcp", "global")];
 
 fn ip(s: &str) -> IpAddr {
