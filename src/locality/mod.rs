@@ -3,10 +3,11 @@
 //! Most downloads come from CI machines in a cloud, and a cloud's published
 //! address ranges say which region a machine is in far better than a geo
 //! database, which often places a whole cloud at its head office. So the
-//! AWS and GCP tables (generated into `locality/cloud_ranges.rs` by
-//! `scripts/gen-cloud-ranges`) decide first; Azure publishes no usable
-//! per-region list, so its ASN marks it and geo places it; everyone else is
-//! placed by geo alone. See docs/locality.md.
+//! AWS and GCP tables (generated into `locality/cloud_ranges.rs` from
+//! `data/cloud-ranges/` by `cargo run -p xtask -- gen-cloud-ranges`, which
+//! `scripts/gen-cloud-ranges` wraps) decide first; Azure publishes no
+//! usable per-region list, so its ASN marks it and geo places it; everyone
+//! else is placed by geo alone. See docs/locality.md.
 //!
 //! Everything here is const data and comparisons: no parsing or allocation
 //! at request time, except the `cloud_region` string a [`Locality`] carries
