@@ -2,6 +2,8 @@
 //! head of every origin request (request line and headers), which the
 //! emulator's access log does not show, and forwards the bytes unchanged
 //! apart from `Connection: close`, so each connection carries one request.
+//! A gated proxy refuses what its gate does not pass; [`start_faulty`]
+//! starts an origin that fails on purpose.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
