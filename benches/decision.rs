@@ -12,14 +12,7 @@ use dl_edge::policy::cache;
 use dl_edge::telemetry::endpoint::{lines, parse_endpoints};
 use dl_edge::telemetry::privacy::IpMode;
 use dl_edge::telemetry::record::{LogRecord, RequestMeta, ServiceFields};
-
-fn corpus() -> Vec<String> {
-    include_str!("../tests/fixtures/urls.tsv")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| l.split('\t').next().unwrap_or("/").to_owned())
-        .collect()
-}
+use dl_edge_testkit::corpus;
 
 fn view(target: &str) -> RequestView<'_> {
     RequestView {
@@ -43,7 +36,7 @@ fn benches(c: &mut Criterion) {
             Decision::Reply(_) => None,
         })
     });
-    let paths = corpus();
+    let paths = corpus::paths();
     c.bench_function("decide: whole URL corpus (per corpus)", |b| {
         b.iter(|| {
             for p in &paths {

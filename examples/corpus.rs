@@ -14,17 +14,14 @@ use dl_edge::shield::Plan;
 use dl_edge::telemetry::endpoint::{lines, parse_endpoints};
 use dl_edge::telemetry::privacy::IpMode;
 use dl_edge::telemetry::record::{LogRecord, RequestMeta, ServiceFields};
+use dl_edge_testkit::corpus;
 
 fn main() {
     let repeat: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1);
-    let paths: Vec<&str> = include_str!("../tests/fixtures/urls.tsv")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| l.split('\t').next())
-        .collect();
+    let paths = corpus::paths();
     let config = Config::default();
     let plan = Plan::parse(include_str!("../docs/shield-plan.example.json"))
         .expect("the example plan")

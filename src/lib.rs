@@ -11,11 +11,6 @@
 //! no module imports one that imports it back: `tests/layers.rs` fails
 //! otherwise.
 
-/// The URL corpus the unit tests share (tests/fixtures/urls.tsv). It
-/// imports nothing, so it sits below every layer.
-#[cfg(test)]
-mod fixtures;
-
 pub mod primitives;
 
 pub mod request;

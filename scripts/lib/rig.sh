@@ -29,9 +29,7 @@ start_viceroy() { # WASM CONFIG_JSON [VICEROY ARGS...] -> prints port; PID in $R
     local wasm="$1" config="$2" port
     shift 2
     port="$(free_port)"
-    echo "$config" >"$RIG/config-$port.json"
-    sed -e "s|@GCS_PORT@|$GCS_PORT|" -e "s|@CONFIG_JSON@|$RIG/config-$port.json|" \
-        scripts/lib/viceroy.toml.in >"$RIG/viceroy-$port.toml"
+    viceroy_config --origin "http://127.0.0.1:$GCS_PORT" --config "$config" >"$RIG/viceroy-$port.toml"
     "$VICEROY" serve "$@" -C "$RIG/viceroy-$port.toml" --addr "127.0.0.1:$port" "$wasm" \
         >"$RIG/viceroy-$port.log" 2>&1 &
     echo $! >"$RIG/pid-$port"

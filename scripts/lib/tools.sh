@@ -17,6 +17,13 @@ TOOL_CACHE="${DL_EDGE_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dl-edge}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# Prints a Viceroy config (viceroy serve -C), rendered by the test kit's
+# builder, the one the end-to-end tests use: viceroy_config --origin URL
+# [--config JSON_OBJECT_OF_CONFIG_STORE_ITEMS].
+viceroy_config() {
+    cargo run --quiet --locked -p dl-edge-testkit --bin viceroy-config -- "$@"
+}
+
 # The wasm target named in rust-toolchain.toml is not added to a toolchain
 # that was installed before the file existed, so add it explicitly.
 ensure_wasm_target() {

@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
+use dl_edge_testkit::corpus::url_rows;
+
 use super::*;
 use crate::artifact::classify::Class;
-use crate::fixtures::url_rows;
 use crate::origin::route::encode_object;
 
 fn get(target: &str) -> RequestView<'_> {

@@ -1,8 +1,8 @@
 //! Malformed and hostile requests: each gets the expected 4xx with a short
 //! plain-text reason, and none reaches the origin.
 
-use crate::http::raw;
 use crate::Ctx;
+use dl_edge_testkit::http::raw;
 
 pub const CASES: &[crate::Case] = &[(
     "bad_input_gets_a_4xx_and_never_reaches_the_origin",

@@ -17,7 +17,7 @@ pub const CASES: &[crate::Case] = &[
 fn virtual_host_and_allowlist(ctx: &Ctx) {
     let edge = ctx
         .edge_with(r#"{"origin_style":"virtual-host","allowed_prefixes":"/release/,/index.html"}"#);
-    let curl = |path: &str| crate::http::curl(&ctx.work, edge.port, &edge.url(path), &[]);
+    let curl = |path: &str| dl_edge_testkit::http::curl(&ctx.work, edge.port, &edge.url(path), &[]);
     let (r, hits) = ctx.origin_hits_during(&edge, || curl("/release/latest-1.31.txt"));
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -52,7 +52,8 @@ fn bad_config_falls_back(ctx: &Ctx) {
             "log_endpoints":"[{\"name\":\"splunk\",\"format\":\"xml\"}]",
             "warning_sample_rate":"1"}"#,
     );
-    let r = crate::http::curl(&ctx.work, edge.port, &edge.url("/release/stable.txt"), &[]);
+    let r =
+        dl_edge_testkit::http::curl(&ctx.work, edge.port, &edge.url("/release/stable.txt"), &[]);
     assert_eq!(r.status, 200);
     assert_eq!(
         r.header("cache-control"),
@@ -88,7 +89,7 @@ fn overrides(ctx: &Ctx) {
         serde_json::to_string(list).unwrap()
     );
     let edge = ctx.edge_with(&config);
-    let r = crate::http::curl(
+    let r = dl_edge_testkit::http::curl(
         &ctx.work,
         edge.port,
         &edge.url("/release/v1.31.0/bin/linux/amd64/kubectl"),

@@ -1,11 +1,11 @@
 //! Failover to a route's fallback bucket, and migration between buckets,
 //! against a refusing, a failing and a stalling primary.
 
-use std::fmt::Write;
+use dl_edge_testkit::http::curl;
+use dl_edge_testkit::proxy::{start_faulty, Fault};
+use dl_edge_testkit::stack::Edge;
+use dl_edge_testkit::viceroy::{loopback, ViceroyConfig};
 
-use crate::http::curl;
-use crate::proxy::{start_faulty, Fault};
-use crate::stack::Edge;
 use crate::Ctx;
 
 pub const CASES: &[crate::Case] = &[
@@ -21,17 +21,13 @@ const OBJECT: &str = "release/v1.31.0/bin/linux/amd64/kubectl";
 /// An edge whose route sends everything to bucket `primary-eu` (through
 /// `primary_backend`) with `kubernetes-release` as the fallback.
 fn edge(ctx: &Ctx, backends: &[(&str, u16, Option<u32>)], bucket_backends: &str) -> Edge {
-    let mut toml = String::from(
-        "\n[local_server.secret_stores]\ndl_edge_secrets = [{ key = \"debug_token\", data = \"e2e-debug\" }]\n",
-    );
+    let mut viceroy =
+        ViceroyConfig::on_loopback(ctx.origin.port).secret("debug_token", "e2e-debug");
     for (name, port, first_byte_ms) in backends {
-        let _ = write!(
-            toml,
-            "\n[local_server.backends.{name}]\nurl = \"http://127.0.0.1:{port}\"\n"
-        );
-        if let Some(ms) = first_byte_ms {
-            let _ = writeln!(toml, "first_byte_timeout_ms = {ms}");
-        }
+        viceroy = match first_byte_ms {
+            Some(ms) => viceroy.backend_with_first_byte_timeout(name, &loopback(*port), *ms),
+            None => viceroy.backend(name, &loopback(*port)),
+        };
     }
     let config = format!(
         r#"{{"routes": {}, "bucket_backends": {}, "warning_sample_rate": "1"}}"#,
@@ -41,7 +37,7 @@ fn edge(ctx: &Ctx, backends: &[(&str, u16, Option<u32>)], bucket_backends: &str)
         .unwrap(),
         serde_json::to_string(bucket_backends).unwrap()
     );
-    ctx.edge_with_toml(ctx.origin.port, &config, &toml)
+    ctx.start_edge(&viceroy.config_json(&config))
 }
 
 fn failover(ctx: &Ctx) {

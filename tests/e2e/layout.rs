@@ -1,7 +1,9 @@
 //! Every row of the URL layout table, fetched through the edge and checked
 //! against what the origin holds and what it was asked.
 
-use crate::{url_rows, Ctx};
+use dl_edge_testkit::corpus::url_rows;
+
+use crate::Ctx;
 
 pub const CASES: &[crate::Case] = &[
     (
@@ -28,11 +30,12 @@ fn expected_cache_control(class: &str) -> &'static str {
 }
 
 fn every_row(ctx: &Ctx) {
-    let rows = url_rows(&ctx.root);
+    let rows = url_rows();
     assert!(rows.len() > 80);
     let mut problems = Vec::new();
-    for [path, bucket, object, class, release] in rows {
-        let (response, hits) = ctx.origin_hits_during(&ctx.edge, || ctx.curl(&path, &[]));
+    for row in rows {
+        let (path, bucket, object, class) = (row.path, row.bucket, row.object, row.class);
+        let (response, hits) = ctx.origin_hits_during(&ctx.edge, || ctx.curl(path, &[]));
         let mut check = |ok: bool, what: String| {
             if !ok {
                 problems.push(format!("{path}: {what}"));
@@ -43,12 +46,12 @@ fn every_row(ctx: &Ctx) {
             format!("status {}", response.status),
         );
         check(
-            response.body == ctx.origin.object(&bucket, &object),
+            response.body == ctx.origin.object(bucket, object),
             format!("body differs from {bucket}/{object}"),
         );
         let cache_control = response.header("cache-control").unwrap_or("");
         check(
-            cache_control == expected_cache_control(&class),
+            cache_control == expected_cache_control(class),
             format!("cache-control {cache_control:?} for a {class}"),
         );
         let keys: Vec<&str> = response
@@ -56,18 +59,14 @@ fn every_row(ctx: &Ctx) {
             .unwrap_or("")
             .split(' ')
             .collect();
-        let class_key = if class == "marker" {
-            "markers"
-        } else {
-            class.as_str()
-        };
+        let class_key = if class == "marker" { "markers" } else { class };
         check(
             keys.contains(&class_key),
             format!("surrogate keys {keys:?} lack {class_key}"),
         );
-        if release != "-" {
+        if let Some(release) = row.release {
             check(
-                keys.contains(&release.as_str()),
+                keys.contains(&release),
                 format!("surrogate keys {keys:?} lack {release}"),
             );
         }

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::thread;
 
-use crate::http::{curl, raw};
-use crate::{url_rows, Ctx};
+use dl_edge_testkit::corpus;
+use dl_edge_testkit::http::{curl, raw};
+
+use crate::Ctx;
 
 pub const CASES: &[crate::Case] = &[
     (
@@ -53,10 +55,7 @@ fn exactly_one_line_each(ctx: &Ctx) {
     const N: usize = 600;
     const THREADS: usize = 24;
     let edge = ctx.edge_with(ENDPOINTS);
-    let paths: Vec<String> = url_rows(&ctx.root)
-        .into_iter()
-        .map(|r| r[0].clone())
-        .collect();
+    let paths: Vec<String> = corpus::paths().into_iter().map(str::to_owned).collect();
     let answers: Mutex<HashMap<usize, (u16, usize)>> = Mutex::new(HashMap::new());
     thread::scope(|scope| {
         for t in 0..THREADS {

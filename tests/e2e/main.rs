@@ -9,24 +9,22 @@
 mod bad_input;
 mod config;
 mod failover;
-mod http;
 mod install_flow;
 mod layout;
 mod logging;
 mod private_bucket;
 mod protocol;
-mod proxy;
 mod shielding;
-mod stack;
 
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use http::Response;
-use proxy::Proxy;
-use stack::{Edge, Origin, OriginHit, Tools};
+use dl_edge_testkit::http::{self, Response};
+use dl_edge_testkit::proxy::Proxy;
+use dl_edge_testkit::stack::{Edge, Origin, OriginHit, Tools};
+use dl_edge_testkit::viceroy::ViceroyConfig;
 
 /// What every case gets: the origin, the recording proxy in front of it,
 /// an edge with the default config behind the proxy, and a scratch folder.
@@ -45,28 +43,15 @@ impl Ctx {
         http::curl(&self.work, self.edge.port, &self.edge.url(path), args)
     }
 
-    /// Starts another edge with these Config Store items.
+    /// Starts another edge with these Config Store items (a JSON object),
+    /// its `gcs` backend the emulator itself.
     pub fn edge_with(&self, config: &str) -> Edge {
-        Edge::start(
-            &self.tools,
-            &self.root,
-            &self.work,
-            self.origin.port,
-            config,
-        )
+        self.start_edge(&ViceroyConfig::on_loopback(self.origin.port).config_json(config))
     }
 
-    /// Starts another edge with these Config Store items, its `gcs` backend
-    /// at `origin_port`, and extra Viceroy settings.
-    pub fn edge_with_toml(&self, origin_port: u16, config: &str, extra_toml: &str) -> Edge {
-        Edge::start_with(
-            &self.tools,
-            &self.root,
-            &self.work,
-            origin_port,
-            config,
-            extra_toml,
-        )
+    /// Starts another edge with this Viceroy config.
+    pub fn start_edge(&self, config: &ViceroyConfig) -> Edge {
+        Edge::start(&self.tools, &self.work, config)
     }
 
     /// Runs `request` and returns what the origin was asked meanwhile.
@@ -117,7 +102,7 @@ fn main() {
     std::fs::create_dir_all(&work).expect("create target/e2e-work");
     let origin = Origin::start(&tools, &root, &work);
     let proxy = Proxy::start(origin.port);
-    let edge = Edge::start(&tools, &root, &work, proxy.port, "{}");
+    let edge = Edge::start(&tools, &work, &ViceroyConfig::on_loopback(proxy.port));
     let ctx = Ctx {
         root,
         work,
@@ -172,17 +157,4 @@ fn main() {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// Rows of tests/fixtures/urls.tsv: path, bucket, object, class, release.
-pub fn url_rows(root: &Path) -> Vec<[String; 5]> {
-    std::fs::read_to_string(root.join("tests/fixtures/urls.tsv"))
-        .expect("read tests/fixtures/urls.tsv")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let cols: Vec<String> = l.split('\t').map(str::to_owned).collect();
-            cols.try_into().expect("five columns")
-        })
-        .collect()
 }

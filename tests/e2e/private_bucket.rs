@@ -1,8 +1,10 @@
 //! Private buckets: origin requests signed with GCS HMAC keys, checked by a
 //! verifying proxy in front of the emulator.
 
-use crate::http::curl;
-use crate::proxy::{Proxy, Verify};
+use dl_edge_testkit::http::curl;
+use dl_edge_testkit::proxy::{Proxy, RequestHead};
+use dl_edge_testkit::viceroy::ViceroyConfig;
+
 use crate::Ctx;
 
 pub const CASES: &[crate::Case] = &[("signed_requests_pass_and_a_wrong_key_is_reported", signed)];
@@ -10,10 +12,23 @@ pub const CASES: &[crate::Case] = &[("signed_requests_pass_and_a_wrong_key_is_re
 const ACCESS: &str = "GOOG1E2EACCESSKEY";
 const SECRET: &str = "e2e-hmac-secret-value";
 
-fn keys(secret: &str) -> String {
-    format!(
-        "\n[local_server.secret_stores]\ndl_edge_secrets = [{{ key = \"hmac.kubernetes-release.access_key\", data = \"{ACCESS}\" }}, {{ key = \"hmac.kubernetes-release.secret_key\", data = \"{secret}\" }}]\n"
-    )
+/// An edge whose `gcs` backend is `gate`, with these Config Store items
+/// and, given a secret, HMAC keys for `kubernetes-release`.
+fn edge_config(gate: &Proxy, config: &str, secret: Option<&str>) -> ViceroyConfig {
+    let viceroy = ViceroyConfig::on_loopback(gate.port).config_json(config);
+    match secret {
+        Some(secret) => viceroy
+            .secret("hmac.kubernetes-release.access_key", ACCESS)
+            .secret("hmac.kubernetes-release.secret_key", secret),
+        None => viceroy,
+    }
+}
+
+/// What the verifying proxy checks: SigV4 with these keys, as GCS's
+/// S3-compatible API would.
+struct Verify {
+    access_key: String,
+    secret_key: String,
 }
 
 fn signed(ctx: &Ctx) {
@@ -21,10 +36,10 @@ fn signed(ctx: &Ctx) {
         access_key: ACCESS.into(),
         secret_key: SECRET.into(),
     };
-    let gate = Proxy::start_verifying(ctx.origin.port, verify);
+    let gate = Proxy::start_gated(ctx.origin.port, move |head| signature_valid(head, &verify));
     let config = r#"{"signed_buckets": "kubernetes-release", "warning_sample_rate": "1"}"#;
 
-    let edge = ctx.edge_with_toml(gate.port, config, &keys(SECRET));
+    let edge = ctx.start_edge(&edge_config(&gate, config, Some(SECRET)));
     let r = curl(
         &ctx.work,
         edge.port,
@@ -80,7 +95,7 @@ fn signed(ctx: &Ctx) {
 
     // The wrong key: the origin refuses, the client gets a 502 and the
     // service log says which bucket and why.
-    let wrong = ctx.edge_with_toml(gate.port, config, &keys("not-the-secret"));
+    let wrong = ctx.start_edge(&edge_config(&gate, config, Some("not-the-secret")));
     let r = curl(
         &ctx.work,
         wrong.port,
@@ -109,7 +124,7 @@ fn signed(ctx: &Ctx) {
 
     // No keys at all for a signed bucket: a clear 503 and an error, nothing sent.
     let before = gate.requests().len();
-    let keyless = ctx.edge_with_toml(gate.port, config, "");
+    let keyless = ctx.start_edge(&edge_config(&gate, config, None));
     let r = curl(
         &ctx.work,
         keyless.port,
@@ -127,4 +142,49 @@ fn signed(ctx: &Ctx) {
         before,
         "nothing but Viceroy's start-up probe reached the origin"
     );
+}
+
+/// Recomputes the request's SigV4 signature from what it signed, with the
+/// proxy's keys, and compares.
+fn signature_valid(head: &RequestHead, verify: &Verify) -> bool {
+    let Some(auth) = head.header("authorization") else {
+        return false;
+    };
+    let field = |name: &str| {
+        auth.split([' ', ','])
+            .find_map(|part| part.strip_prefix(name))
+            .unwrap_or("")
+    };
+    let credential: Vec<&str> = field("Credential=").split('/').collect();
+    let [access_key, date, region, service, "aws4_request"] = credential[..] else {
+        return false;
+    };
+    if access_key != verify.access_key {
+        return false;
+    }
+    let signed: Vec<&str> = field("SignedHeaders=").split(';').collect();
+    let values: Option<Vec<(&str, &str)>> = signed
+        .iter()
+        .map(|n| head.header(n).map(|v| (*n, v)))
+        .collect();
+    let (Some(values), Some(amz_date)) = (values, head.header("x-amz-date")) else {
+        return false;
+    };
+    if !amz_date.starts_with(date) {
+        return false;
+    }
+    let mut parts = head.line.split(' ');
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let request = dl_edge::origin::sigv4::Unsigned {
+        method,
+        canonical_path: path,
+        canonical_query: query,
+        headers: &values,
+        payload_sha256: head.header("x-amz-content-sha256").unwrap_or(""),
+    };
+    let scope = dl_edge::origin::sigv4::Scope { region, service };
+    let (_, expected) =
+        dl_edge::origin::sigv4::signature(&request, amz_date, scope, &verify.secret_key);
+    field("Signature=") == expected
 }

@@ -38,7 +38,7 @@ fn head_keeps_content_length(ctx: &Ctx) {
     let request =
         format!("HEAD {KUBECTL} HTTP/1.1\r\nHost: dl.k8s.io\r\nConnection: close\r\n\r\n");
     let (head, hits) = ctx.origin_hits_during(&ctx.edge, || {
-        crate::http::raw(ctx.edge.port, request.as_bytes())
+        dl_edge_testkit::http::raw(ctx.edge.port, request.as_bytes())
     });
     assert_eq!(head.status, 200);
     assert_eq!(
@@ -178,7 +178,7 @@ fn hostnames(ctx: &Ctx) {
             .edge
             .url("/release/stable.txt")
             .replace("dl.k8s.io", host);
-        let r = crate::http::curl(&ctx.work, ctx.edge.port, &url, &[]);
+        let r = dl_edge_testkit::http::curl(&ctx.work, ctx.edge.port, &url, &[]);
         assert_eq!(r.status, 200, "{host}");
     }
     let url = ctx
@@ -186,7 +186,7 @@ fn hostnames(ctx: &Ctx) {
         .url("/release/stable.txt")
         .replace("dl.k8s.io", "unknown.example");
     let (r, hits) = ctx.origin_hits_during(&ctx.edge, || {
-        crate::http::curl(&ctx.work, ctx.edge.port, &url, &[])
+        dl_edge_testkit::http::curl(&ctx.work, ctx.edge.port, &url, &[])
     });
     assert_eq!(r.status, 421);
     assert!(hits.is_empty());

@@ -2,11 +2,11 @@
 //! different loopback addresses are placed in different region groups by
 //! Viceroy's geolocation table.
 
-use std::fmt::Write;
+use dl_edge_testkit::http::curl;
+use dl_edge_testkit::proxy::{start_faulty, Fault, Proxy};
+use dl_edge_testkit::stack::Edge;
+use dl_edge_testkit::viceroy::{loopback, Geo, Site, ViceroyConfig};
 
-use crate::http::curl;
-use crate::proxy::{start_faulty, Fault, Proxy};
-use crate::stack::Edge;
 use crate::Ctx;
 
 pub const CASES: &[crate::Case] = &[
@@ -28,13 +28,23 @@ const TOKEN: &str = "e2e-shield-token";
 const RELEASE: &str = "/release/v1.31.0/bin/linux/amd64/kubectl";
 const PLAN: &str = r#"{"groups":{"na-east":["iad-va-us"],"europe-central":["frankfurt-de"]},"default":["chi-il-us"],"unversioned":["chi-il-us"]}"#;
 
-fn secret_store() -> String {
-    format!("\n[local_server.secret_stores]\ndl_edge_secrets = [{{ key = \"shield_token\", data = \"{TOKEN}\" }}]\n")
+/// A shield: every one of `local_sites` is this POP.
+fn shield_config(origin_port: u16, config: &str, local_sites: &[&str]) -> ViceroyConfig {
+    let mut viceroy = ViceroyConfig::on_loopback(origin_port)
+        .config_json(config)
+        .secret("shield_token", TOKEN);
+    for code in local_sites {
+        viceroy = viceroy.shielding_site(code, Site::Local);
+    }
+    viceroy
 }
 
-/// Viceroy geolocation for two loopback clients: Virginia and Germany.
-fn geolocation() -> String {
-    let mut toml = String::from("\n[local_server.geolocation]\nformat = \"inline-toml\"\n");
+/// An edge whose shield POPs are all the Viceroy at `shield_port`, with
+/// geolocation for two loopback clients: Virginia and Germany.
+fn toward_shield(origin_port: u16, config: &str, shield_port: u16) -> ViceroyConfig {
+    let mut viceroy = ViceroyConfig::on_loopback(origin_port)
+        .config_json(config)
+        .secret("shield_token", TOKEN);
     for (ip, continent, country, country3, region, city, lat, lon) in [
         (
             "127.0.0.2",
@@ -57,28 +67,21 @@ fn geolocation() -> String {
             8.68,
         ),
     ] {
-        let _ = write!(
-            toml,
-            "\n[local_server.geolocation.addresses.\"{ip}\"]\nas_name = \"Example ISP\"\nas_number = 64500\narea_code = 0\n\
-             city = \"{city}\"\nconn_speed = \"broadband\"\nconn_type = \"wired\"\ncontinent = \"{continent}\"\n\
-             country_code = \"{country}\"\ncountry_code3 = \"{country3}\"\ncountry_name = \"{country}\"\n\
-             latitude = {lat}\nlongitude = {lon}\nmetro_code = 0\npostal_code = \"0\"\nproxy_description = \"?\"\n\
-             proxy_type = \"?\"\nregion = \"{region}\"\nutc_offset = 0\n"
-        );
+        viceroy = viceroy.geolocation(Geo {
+            ip: ip.into(),
+            continent: continent.into(),
+            country_code: country.into(),
+            country_code3: country3.into(),
+            region: region.into(),
+            city: city.into(),
+            latitude: lat,
+            longitude: lon,
+        });
     }
-    toml
-}
-
-fn sites(shield_port: u16) -> String {
-    let mut toml = String::from("\n[local_server.shielding_sites]\n");
     for code in ["iad-va-us", "frankfurt-de"] {
-        let url = format!("http://127.0.0.1:{shield_port}");
-        let _ = writeln!(
-            toml,
-            "\"{code}\" = {{ unencrypted = \"{url}\", encrypted = \"{url}\" }}"
-        );
+        viceroy = viceroy.shielding_site(code, Site::At(loopback(shield_port)));
     }
-    toml
+    viceroy
 }
 
 fn get_from(
@@ -87,7 +90,7 @@ fn get_from(
     client_ip: &str,
     path: &str,
     extra: &[&str],
-) -> crate::http::Response {
+) -> dl_edge_testkit::http::Response {
     let mut args = vec!["--interface", client_ip];
     args.extend_from_slice(extra);
     curl(&ctx.work, edge.port, &edge.url(path), &args)
@@ -105,19 +108,15 @@ fn shielding(ctx: &Ctx) {
     );
     // The shield: both shield POPs are "this POP"; it reaches the emulator
     // directly.
-    let shield = ctx.edge_with_toml(
+    let shield = ctx.start_edge(&shield_config(
         ctx.origin.port,
         r#"{"warning_sample_rate": "1"}"#,
-        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n\"frankfurt-de\" = \"Local\"\n"),
-    );
+        &["iad-va-us", "frankfurt-de"],
+    ));
     // The edge reaches the origin only through a recording proxy, to show
     // that it never does when its shield answers.
     let edge_origin = Proxy::start(ctx.origin.port);
-    let edge = ctx.edge_with_toml(
-        edge_origin.port,
-        &edge_config,
-        &(secret_store() + &geolocation() + &sites(shield.port)),
-    );
+    let edge = ctx.start_edge(&toward_shield(edge_origin.port, &edge_config, shield.port));
 
     for (client, group, expected_shield) in [
         ("127.0.0.2", "na-east", "iad-va-us"),
@@ -205,16 +204,12 @@ fn shielding(ctx: &Ctx) {
 
     // log_at_shield = false: the shield writes no line; the edge's line is
     // the only one for the client request.
-    let quiet = ctx.edge_with_toml(
+    let quiet = ctx.start_edge(&shield_config(
         ctx.origin.port,
         r#"{"log_at_shield": "false"}"#,
-        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n"),
-    );
-    let quiet_edge = ctx.edge_with_toml(
-        ctx.origin.port,
-        &edge_config,
-        &(secret_store() + &geolocation() + &sites(quiet.port)),
-    );
+        &["iad-va-us"],
+    ));
+    let quiet_edge = ctx.start_edge(&toward_shield(ctx.origin.port, &edge_config, quiet.port));
     let r = get_from(ctx, &quiet_edge, "127.0.0.2", RELEASE, &[]);
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -229,35 +224,13 @@ fn shielding(ctx: &Ctx) {
     // A candidate the platform does not know (not in this Viceroy's
     // shielding sites) is skipped for the next one. Pick one that the
     // rendezvous order puts first for this release.
-    let unknown = [
-        "bos-ma-us",
-        "lga-ny-us",
-        "miami-fl-us",
-        "dallas-tx-us",
-        "den-co-us",
-    ]
-    .into_iter()
-    .find(|code| {
-        let plan = format!(r#"{{"groups":{{"na-east":["{code}","iad-va-us"]}}}}"#);
-        let (plan, _) = dl_edge::shield::Plan::parse(&plan).unwrap();
-        let c = plan.choose(
-            &dl_edge::artifact::classify::classify(RELEASE),
-            RELEASE,
-            dl_edge::locality::RegionGroup::NaEast,
-        );
-        c.candidates[0] == *code
-    })
-    .expect("one of five ranks first");
+    let unknown = ranks_first(RELEASE);
     let plan = format!(r#"{{"groups":{{"na-east":["{unknown}","iad-va-us"]}}}}"#);
     let config = format!(
         r#"{{"shield_plan": {}, "warning_sample_rate": "1"}}"#,
         serde_json::to_string(&plan).unwrap()
     );
-    let skipping = ctx.edge_with_toml(
-        ctx.origin.port,
-        &config,
-        &(secret_store() + &geolocation() + &sites(shield.port)),
-    );
+    let skipping = ctx.start_edge(&toward_shield(ctx.origin.port, &config, shield.port));
     let r = get_from(ctx, &skipping, "127.0.0.2", RELEASE, &[]);
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -282,11 +255,7 @@ fn shielding(ctx: &Ctx) {
         .unwrap()
         .port();
     let lonely_origin = Proxy::start(ctx.origin.port);
-    let lonely = ctx.edge_with_toml(
-        lonely_origin.port,
-        &edge_config,
-        &(secret_store() + &geolocation() + &sites(dead_port)),
-    );
+    let lonely = ctx.start_edge(&toward_shield(lonely_origin.port, &edge_config, dead_port));
     let r = get_from(ctx, &lonely, "127.0.0.2", RELEASE, &[]);
     assert_eq!(r.status, 200);
     assert_eq!(r.body, kubectl);
@@ -312,9 +281,8 @@ fn config_with_plan(plan: &str) -> String {
     )
 }
 
-/// The shield POP `in_front` ranks first among `[in_front, "iad-va-us"]`
-/// for `path` in na-east: a code from a few, so a test can make a given
-/// candidate the first one tried.
+/// A shield code that ranks before `iad-va-us` for `path` in na-east,
+/// so that a test can make it the first candidate tried.
 fn ranks_first(path: &str) -> &'static str {
     [
         "bos-ma-us",
@@ -343,16 +311,16 @@ fn ranks_first(path: &str) -> &'static str {
 fn one_cache(ctx: &Ctx) {
     // The shield's origin answers with `age: 25`, as a cache would.
     let aged_origin = Proxy::start_adding(ctx.origin.port, "age: 25");
-    let shield = ctx.edge_with_toml(
+    let shield = ctx.start_edge(&shield_config(
         aged_origin.port,
         r#"{"warning_sample_rate": "1"}"#,
-        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n"),
-    );
-    let edge = ctx.edge_with_toml(
+        &["iad-va-us"],
+    ));
+    let edge = ctx.start_edge(&toward_shield(
         ctx.origin.port,
         &config_with_plan(r#"{"default":["iad-va-us"]}"#),
-        &(secret_store() + &geolocation() + &sites(shield.port)),
-    );
+        shield.port,
+    ));
 
     // TTL: a marker (60 s) that is 25 s old at the shield has 35 s left.
     let r = get_from(ctx, &edge, "127.0.0.2", "/release/stable.txt", &[]);
@@ -423,11 +391,11 @@ fn one_cache(ctx: &Ctx) {
 /// plan's first-byte timeout, passes the request to the next candidate,
 /// and the service log says so.
 fn shield_failover(ctx: &Ctx) {
-    let shield = ctx.edge_with_toml(
+    let shield = ctx.start_edge(&shield_config(
         ctx.origin.port,
         r#"{"warning_sample_rate": "1"}"#,
-        &(secret_store() + "\n[local_server.shielding_sites]\n\"iad-va-us\" = \"Local\"\n"),
-    );
+        &["iad-va-us"],
+    ));
     let first = ranks_first(RELEASE);
     let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -439,15 +407,10 @@ fn shield_failover(ctx: &Ctx) {
         let plan = format!(
             r#"{{"groups":{{"na-east":["{first}","iad-va-us"]}},"timeouts":{{"first_byte_ms":1000,"between_bytes_ms":1000}}}}"#
         );
-        let sites = format!(
-            "\n[local_server.shielding_sites]\n\"{first}\" = {{ unencrypted = \"http://127.0.0.1:{first_port}\", encrypted = \"http://127.0.0.1:{first_port}\" }}\n\"iad-va-us\" = {{ unencrypted = \"http://127.0.0.1:{0}\", encrypted = \"http://127.0.0.1:{0}\" }}\n",
-            shield.port
-        );
         let edge_origin = Proxy::start(ctx.origin.port);
-        let edge = ctx.edge_with_toml(
-            edge_origin.port,
-            &config_with_plan(&plan),
-            &(secret_store() + &geolocation() + &sites),
+        let edge = ctx.start_edge(
+            &toward_shield(edge_origin.port, &config_with_plan(&plan), shield.port)
+                .shielding_site(first, Site::At(loopback(first_port))),
         );
         let before = shield.log_lines("splunk").len();
         // Well inside the 15 s the platform would wait without the plan's

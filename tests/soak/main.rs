@@ -15,16 +15,6 @@
 //!
 //! Run it with `scripts/soak [SECONDS]`; `scripts/test` runs 60 seconds.
 
-#[path = "../e2e/http.rs"]
-#[allow(dead_code)]
-mod http;
-#[path = "../e2e/proxy.rs"]
-#[allow(dead_code)]
-mod proxy;
-#[path = "../e2e/stack.rs"]
-#[allow(dead_code)]
-mod stack;
-
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -34,7 +24,9 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use stack::{Edge, Origin, Tools};
+use dl_edge_testkit::stack::{Edge, Origin, Tools};
+use dl_edge_testkit::viceroy::{loopback, ViceroyConfig};
+use dl_edge_testkit::{corpus, http, proxy};
 
 /// How much more Viceroy may grow running dl-edge than running the
 /// pass-through baseline under the same traffic, in MiB: room for
@@ -102,18 +94,15 @@ fn main() {
         r#"{{"routes": {}, "bucket_backends": "{{\"faulty-bucket\":\"flaky\"}}"}}"#,
         serde_json::to_string(routes).unwrap()
     );
-    let extra = format!("\n[local_server.backends.flaky]\nurl = \"http://127.0.0.1:{flaky}\"\n");
+    let viceroy = ViceroyConfig::on_loopback(origin.port)
+        .config_json(&config)
+        .backend("flaky", &loopback(flaky));
 
-    let paths: Vec<String> = std::fs::read_to_string(root.join("tests/fixtures/urls.tsv"))
-        .expect("read the URL corpus")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| l.split('\t').next().map(str::to_owned))
-        .collect();
+    let paths = corpus::paths();
     // Thousands of range requests in the long run; 500 in the 60-second one.
     let burst = if seconds >= 300 { 400 } else { 100 };
 
-    let edge = Edge::start_with(&tools, &root, &work, origin.port, &config, &extra);
+    let edge = Edge::start(&tools, &work, &viceroy);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let ours = run(&edge, "", &paths, Stop::At(deadline), burst);
     let sent = ours.results.len();
@@ -144,7 +133,7 @@ fn main() {
         wasm: baseline,
         ..tools.clone()
     };
-    let base_edge = Edge::start(&base_tools, &root, &work, origin.port, "{}");
+    let base_edge = Edge::start(&base_tools, &work, &ViceroyConfig::on_loopback(origin.port));
     let base = run(
         &base_edge,
         BASELINE_PREFIX,
@@ -198,7 +187,7 @@ fn main() {
 /// target under `prefix`: eight clients in a loop, 50 half requests held
 /// open throughout, and `burst` clients of five range requests each
 /// half-way. Viceroy's RSS is read after the warm-up and at the end.
-fn run(edge: &Edge, prefix: &str, paths: &[String], stop: Stop, burst: usize) -> Run {
+fn run(edge: &Edge, prefix: &str, paths: &[&str], stop: Stop, burst: usize) -> Run {
     let warmup = format!("{prefix}/release/stable.txt");
     for _ in 0..20 {
         http::raw(edge.port, &request("GET", &warmup, "warmup", ""));
@@ -279,7 +268,7 @@ fn run(edge: &Edge, prefix: &str, paths: &[String], stop: Stop, burst: usize) ->
 }
 
 /// One request of the mix; returns its kind and status (0 if aborted).
-fn one(port: u16, n: usize, prefix: &str, paths: &[String]) -> (Kind, u16) {
+fn one(port: u16, n: usize, prefix: &str, paths: &[&str]) -> (Kind, u16) {
     let ua = format!("soak/{n}");
     let request = |method: &str, target: &str, ua: &str, extra: &str| {
         request(method, &format!("{prefix}{target}"), ua, extra)

@@ -3,9 +3,10 @@
 
 use std::net::IpAddr;
 
+use dl_edge_testkit::corpus::url_rows;
+
 use crate::config::Config;
 use crate::decision::{decide, RequestView};
-use crate::fixtures::url_rows;
 use crate::locality::Geo;
 use crate::request::rejection::Rejection;
 use crate::telemetry::privacy::IpMode;

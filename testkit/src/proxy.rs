@@ -2,6 +2,8 @@
 //! head of every origin request (request line and headers), which the
 //! emulator's access log does not show, and forwards the bytes unchanged
 //! apart from `Connection: close`, so each connection carries one request.
+//! A gated proxy refuses what its gate does not pass; [`start_faulty`]
+//! starts an origin that fails on purpose.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -35,13 +37,8 @@ pub struct Proxy {
     seen: Arc<Mutex<Vec<RequestHead>>>,
 }
 
-/// What a verifying proxy checks: SigV4 with these keys, as GCS's
-/// S3-compatible API would.
-#[derive(Clone)]
-pub struct Verify {
-    pub access_key: String,
-    pub secret_key: String,
-}
+/// Whether a gated proxy forwards a request; see [`Proxy::start_gated`].
+pub type Gate = Arc<dyn Fn(&RequestHead) -> bool + Send + Sync>;
 
 impl Proxy {
     /// Listens on a free loopback port and forwards to `upstream`.
@@ -56,12 +53,17 @@ impl Proxy {
     }
 
     /// A proxy that answers 403 `SignatureDoesNotMatch` itself, without
-    /// forwarding, unless the request carries a valid signature by `verify`.
-    pub fn start_verifying(upstream: u16, verify: Verify) -> Proxy {
-        Proxy::start_with(upstream, Some(verify), None)
+    /// forwarding, unless `gate` passes the request (Viceroy's start-up
+    /// probe always passes). The end-to-end tests check SigV4 signatures
+    /// with it, as GCS's S3-compatible API would.
+    pub fn start_gated(
+        upstream: u16,
+        gate: impl Fn(&RequestHead) -> bool + Send + Sync + 'static,
+    ) -> Proxy {
+        Proxy::start_with(upstream, Some(Arc::new(gate)), None)
     }
 
-    fn start_with(upstream: u16, verify: Option<Verify>, add: Option<&'static str>) -> Proxy {
+    fn start_with(upstream: u16, gate: Option<Gate>, add: Option<&'static str>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -69,9 +71,9 @@ impl Proxy {
         thread::spawn(move || {
             for client in listener.incoming().map_while(Result::ok) {
                 let log = Arc::clone(&log);
-                let verify = verify.clone();
+                let gate = gate.clone();
                 thread::spawn(move || {
-                    let _ = forward(client, upstream, &log, verify.as_ref(), add);
+                    let _ = forward(client, upstream, &log, gate.as_ref(), add);
                 });
             }
         });
@@ -95,7 +97,7 @@ fn forward(
     mut client: TcpStream,
     upstream: u16,
     log: &Mutex<Vec<RequestHead>>,
-    verify: Option<&Verify>,
+    gate: Option<&Gate>,
     add: Option<&str>,
 ) -> io::Result<()> {
     let head = read_head(&mut client)?;
@@ -112,7 +114,7 @@ fn forward(
     }
     rewritten.push_str("connection: close\r\n\r\n");
     let head = RequestHead { line, headers };
-    let refused = verify.is_some_and(|v| !head.is_startup_probe() && !signature_valid(&head, v));
+    let refused = gate.is_some_and(|passes| !head.is_startup_probe() && !passes(&head));
     log.lock().expect("proxy log").push(head);
     if refused {
         let body = "<Error><Code>SignatureDoesNotMatch</Code></Error>";
@@ -148,51 +150,6 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     }
     head.truncate(head.len().saturating_sub(4));
     Ok(head)
-}
-
-/// Recomputes the request's SigV4 signature from what it signed, with the
-/// proxy's keys, and compares.
-fn signature_valid(head: &RequestHead, verify: &Verify) -> bool {
-    let Some(auth) = head.header("authorization") else {
-        return false;
-    };
-    let field = |name: &str| {
-        auth.split([' ', ','])
-            .find_map(|part| part.strip_prefix(name))
-            .unwrap_or("")
-    };
-    let credential: Vec<&str> = field("Credential=").split('/').collect();
-    let [access_key, date, region, service, "aws4_request"] = credential[..] else {
-        return false;
-    };
-    if access_key != verify.access_key {
-        return false;
-    }
-    let signed: Vec<&str> = field("SignedHeaders=").split(';').collect();
-    let values: Option<Vec<(&str, &str)>> = signed
-        .iter()
-        .map(|n| head.header(n).map(|v| (*n, v)))
-        .collect();
-    let (Some(values), Some(amz_date)) = (values, head.header("x-amz-date")) else {
-        return false;
-    };
-    if !amz_date.starts_with(date) {
-        return false;
-    }
-    let mut parts = head.line.split(' ');
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let request = dl_edge::origin::sigv4::Unsigned {
-        method,
-        canonical_path: path,
-        canonical_query: query,
-        headers: &values,
-        payload_sha256: head.header("x-amz-content-sha256").unwrap_or(""),
-    };
-    let scope = dl_edge::origin::sigv4::Scope { region, service };
-    let (_, expected) =
-        dl_edge::origin::sigv4::signature(&request, amz_date, scope, &verify.secret_key);
-    field("Signature=") == expected
 }
 
 /// A broken origin for failover tests.

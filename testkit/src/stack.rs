@@ -1,5 +1,6 @@
 //! The services under test: fake-gcs-server seeded with the sample layout,
-//! and the release Wasm in Viceroy in front of it.
+//! and the release Wasm in Viceroy in front of it, configured by
+//! [`ViceroyConfig`].
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};
@@ -8,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::viceroy::ViceroyConfig;
 
 /// Paths of the tools and the Wasm under test.
 #[derive(Clone)]
@@ -153,9 +156,9 @@ fn parse_access_line(line: &str) -> Option<OriginHit> {
     })
 }
 
-/// A Viceroy instance running the service with one Config Store content.
+/// A Viceroy instance running the service with one config.
 pub struct Edge {
-    _process: Process,
+    process: Process,
     pub port: u16,
     pub log: PathBuf,
 }
@@ -163,33 +166,12 @@ pub struct Edge {
 static EDGE_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 impl Edge {
-    /// Starts Viceroy with the given Config Store items (JSON object), its
-    /// `gcs` backend at `origin_port` on loopback.
-    pub fn start(tools: &Tools, root: &Path, work: &Path, origin_port: u16, config: &str) -> Edge {
-        Edge::start_with(tools, root, work, origin_port, config, "")
-    }
-
-    /// Like [`Edge::start`], with more Viceroy settings (shielding sites,
-    /// geolocation, secret stores) appended to the template.
-    pub fn start_with(
-        tools: &Tools,
-        root: &Path,
-        work: &Path,
-        origin_port: u16,
-        config: &str,
-        extra_toml: &str,
-    ) -> Edge {
+    /// Starts Viceroy running `tools.wasm` with `config`, writing the
+    /// rendered config and Viceroy's output into `work`.
+    pub fn start(tools: &Tools, work: &Path, config: &ViceroyConfig) -> Edge {
         let n = EDGE_COUNT.fetch_add(1, Ordering::SeqCst);
-        let config_path = work.join(format!("config-{n}.json"));
-        fs::write(&config_path, config).expect("write config store file");
-        let template = fs::read_to_string(root.join("scripts/lib/viceroy.toml.in"))
-            .expect("read scripts/lib/viceroy.toml.in");
-        let toml = template
-            .replace("@GCS_PORT@", &origin_port.to_string())
-            .replace("@CONFIG_JSON@", &config_path.display().to_string())
-            + extra_toml;
         let toml_path = work.join(format!("viceroy-{n}.toml"));
-        fs::write(&toml_path, toml).expect("write viceroy config");
+        fs::write(&toml_path, config.render()).expect("write viceroy config");
         let port = free_port();
         let log = work.join(format!("viceroy-{n}.log"));
         let out = fs::File::create(&log).expect("create viceroy log");
@@ -206,11 +188,7 @@ impl Edge {
                 .expect("start viceroy"),
         );
         wait_for_port(port, "viceroy");
-        Edge {
-            _process: process,
-            port,
-            log,
-        }
+        Edge { process, port, log }
     }
 
     /// `http://dl.k8s.io:<port><path>`; clients resolve the name to loopback.
@@ -219,9 +197,8 @@ impl Edge {
     }
 
     /// The Viceroy process, for memory readings.
-    #[allow(dead_code)]
     pub fn pid(&self) -> u32 {
-        self._process.0.id()
+        self.process.0.id()
     }
 
     pub fn output(&self) -> String {
@@ -255,7 +232,8 @@ impl Edge {
     }
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
