@@ -134,6 +134,26 @@ impl Origin {
         text.lines().filter_map(parse_access_line).collect()
     }
 
+    /// Sets one metadata entry of an object through the emulator's JSON
+    /// API, as `gsutil setmeta` would; GCS serves it as `x-goog-meta-<key>`.
+    pub fn set_metadata(&self, bucket: &str, object: &str, key: &str, value: &str) {
+        let body = serde_json::json!({ "metadata": { key: value } }).to_string();
+        let name = object.replace('/', "%2F");
+        let status = std::process::Command::new("curl")
+            .args(["-s", "-f", "-o", "/dev/null", "-X", "PATCH"])
+            .args(["-H", "Content-Type: application/json", "-d", &body])
+            .arg(format!(
+                "http://127.0.0.1:{}/storage/v1/b/{bucket}/o/{name}",
+                self.port
+            ))
+            .status()
+            .expect("run curl");
+        assert!(
+            status.success(),
+            "set {key} on {bucket}/{object} in the emulator"
+        );
+    }
+
     /// The bytes of a seeded object.
     pub fn object(&self, bucket: &str, object: &str) -> Vec<u8> {
         fs::read(self.data.join(bucket).join(object))

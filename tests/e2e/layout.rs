@@ -130,18 +130,11 @@ fn alias_shares_object(ctx: &Ctx) {
 /// Keys in the object's `x-goog-meta-surrogate-key` metadata join the
 /// request's own; the metadata header itself does not reach the client.
 fn metadata_surrogate_keys(ctx: &Ctx) {
-    let patched = std::process::Command::new("curl")
-        .args(["-s", "-f", "-o", "/dev/null", "-X", "PATCH", "-H", "Content-Type: application/json"])
-        .args(["-d", r#"{"metadata":{"surrogate-key":"release-notes docs"}}"#])
-        .arg(format!(
-            "http://127.0.0.1:{}/storage/v1/b/kubernetes-release/o/release%2Frelease-notes-index.json",
-            ctx.origin.port
-        ))
-        .status()
-        .expect("run curl");
-    assert!(
-        patched.success(),
-        "set the object's metadata in the emulator"
+    ctx.origin.set_metadata(
+        "kubernetes-release",
+        "release/release-notes-index.json",
+        "surrogate-key",
+        "release-notes docs",
     );
     let r = ctx.curl("/release/release-notes-index.json", &[]);
     assert_eq!(r.status, 200);

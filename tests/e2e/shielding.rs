@@ -335,27 +335,11 @@ fn one_cache(ctx: &Ctx) {
     );
 
     // Purge keys from the object's metadata reach the edge's copy.
-    let patched = std::process::Command::new("curl")
-        .args([
-            "-s",
-            "-f",
-            "-o",
-            "/dev/null",
-            "-X",
-            "PATCH",
-            "-H",
-            "Content-Type: application/json",
-        ])
-        .args(["-d", r#"{"metadata":{"surrogate-key":"stable-markers"}}"#])
-        .arg(format!(
-            "http://127.0.0.1:{}/storage/v1/b/kubernetes-release/o/release%2Flatest-1.txt",
-            ctx.origin.port
-        ))
-        .status()
-        .expect("run curl");
-    assert!(
-        patched.success(),
-        "set the object's metadata in the emulator"
+    ctx.origin.set_metadata(
+        "kubernetes-release",
+        "release/latest-1.txt",
+        "surrogate-key",
+        "stable-markers",
     );
     let r = get_from(ctx, &edge, "127.0.0.2", "/release/latest-1.txt", &[]);
     assert_eq!(r.status, 200);
