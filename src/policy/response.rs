@@ -6,7 +6,7 @@
 
 use crate::artifact::classify::Class;
 use crate::policy::cache::{self, CachePolicy};
-use crate::request::conditional::{not_modified, Conditions};
+use crate::request::conditional::{evaluate, Conditions, Precondition};
 
 /// Headers set on every response, edge answers included.
 pub const ALWAYS: [(&str, &str); 3] = [
@@ -41,29 +41,24 @@ pub const PLAIN_TEXT_ERROR: [(&str, &str); 5] = [
 /// The `Allow` value of a 405.
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
-/// Whether an origin response header must not reach clients: GCS internals
-/// (`x-goog-*`, `x-guploader-uploadid`), headers the edge sets itself, and
-/// origin cache directives the edge replaces.
-pub fn is_origin_internal(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name.starts_with("x-goog-")
-        || name.starts_with("access-control-")
-        || matches!(
-            name.as_str(),
-            "x-guploader-uploadid"
-                | "x-guploader-response-body-transformations"
-                | "server"
-                | "alt-svc"
-                | "via"
-                | "expires"
-                | "pragma"
-                | "cache-control"
-                | "surrogate-key"
-                | "surrogate-control"
-                | "set-cookie"
-                | "vary"
-                | "x-content-type-options"
-        )
+/// The origin headers that reach clients: what describes the body and
+/// its validators. Every other origin header is dropped (GCS internals,
+/// hop-by-hop headers, cookies, auth challenges, redirects, the origin's
+/// own cache directives); the edge sets its own cache, CORS and purge-key
+/// headers. `Age` passes only to an edge that is counting its TTL from
+/// it: a client is told the edge's own policy, not an origin's age.
+pub fn is_kept(name: &str, keep_age: bool) -> bool {
+    const KEPT: [&str; 7] = [
+        "content-type",
+        "content-length",
+        "content-range",
+        "content-encoding",
+        "accept-ranges",
+        "etag",
+        "last-modified",
+    ];
+    KEPT.iter().any(|k| k.eq_ignore_ascii_case(name))
+        || (keep_age && name.eq_ignore_ascii_case("age"))
 }
 
 /// The content type for a file whose origin type is wrong or missing.
@@ -102,6 +97,11 @@ pub struct ServedObject<'a> {
     pub file: &'a str,
     /// Surrogate keys known from the request.
     pub request_keys: &'a [String],
+    /// The client asked for a range.
+    pub ranged: bool,
+    /// The response goes to an edge (this instance is its shield), which
+    /// counts its TTL from `Age`.
+    pub keep_age: bool,
 }
 
 /// The client's body.
@@ -113,6 +113,9 @@ pub enum Body {
     Replace(String),
     /// None: a 304.
     Empty,
+    /// The answer is a range of another version than the client's
+    /// (`If-Range` failed): fetch the whole object and send it with 200.
+    RefetchWhole,
 }
 
 /// How to turn the origin's answer into the client's: applied by the shell
@@ -128,15 +131,6 @@ pub struct ResponsePlan {
     pub body: Body,
 }
 
-/// Origin headers an error body replaces: they describe the origin's body.
-const ERROR_BODY_DROPS: [&str; 5] = [
-    "content-length",
-    "content-type",
-    "etag",
-    "last-modified",
-    "accept-ranges",
-];
-
 /// The headers a 304 keeps: validators, cache policy and CORS.
 const NOT_MODIFIED_KEEPS: [&str; 7] = [
     "etag",
@@ -150,13 +144,15 @@ const NOT_MODIFIED_KEEPS: [&str; 7] = [
 
 /// Plans the client's response to an origin answer.
 ///
-/// Origin internals go ([`is_origin_internal`]); [`ALWAYS`], the cache
-/// policy's `Cache-Control` and the surrogate keys are set. An origin 4xx
-/// or 5xx gets a short plain-text body instead of the origin's (GCS error
-/// bodies name buckets and objects). Otherwise the content type is
-/// corrected for checksum and signature files and filled in when missing,
-/// and a 200 or 206 whose validators match the client's becomes a 304: a
-/// matching validator wins over a range (RFC 9110 §13.2.2).
+/// Only the headers [`is_kept`] names pass; [`ALWAYS`], the cache
+/// policy's `Cache-Control` and the surrogate keys are set. An origin 3xx,
+/// 4xx or 5xx gets a short plain-text body instead of the origin's (GCS
+/// error bodies and redirects name buckets and objects), with none of the
+/// origin's framing. Otherwise the content type is corrected for checksum
+/// and signature files and filled in when missing, and the client's
+/// preconditions are evaluated against a 200 or 206 in RFC 9110's order
+/// (`request::conditional::evaluate`): a 304, a 412, or, when `If-Range`
+/// fails on a range, [`Body::RefetchWhole`].
 pub fn plan(
     origin: &OriginHead<'_>,
     object: &ServedObject<'_>,
@@ -168,7 +164,7 @@ pub fn plan(
     let mut remove: Vec<String> = origin
         .header_names
         .iter()
-        .filter(|name| is_origin_internal(name))
+        .filter(|name| !is_kept(name, object.keep_age))
         .map(|name| (*name).to_owned())
         .collect();
     let mut set: Vec<(&'static str, String)> = ALWAYS
@@ -177,54 +173,91 @@ pub fn plan(
         .collect();
     set.push(("cache-control", policy.cache_control.clone()));
     set.push(("surrogate-key", keys.join(" ")));
-    if status >= 400 {
-        let reason = http::StatusCode::from_u16(status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("error")
-            .to_ascii_lowercase();
-        let body = format!("{reason}\n");
-        remove.extend(ERROR_BODY_DROPS.map(str::to_owned));
-        set.push(("content-type", PLAIN_TEXT.to_owned()));
-        set.push(("content-length", body.len().to_string()));
-        return ResponsePlan {
-            status,
-            remove,
-            set,
-            body: Body::Replace(body),
-        };
+    if (300..=399).contains(&status) || status >= 400 {
+        return replaced(status, origin, remove, set);
     }
     if let Some(content_type) = content_type_override(object.file) {
         set.push(("content-type", content_type.to_owned()));
     } else if origin.content_type.is_none() {
         set.push(("content-type", DEFAULT_CONTENT_TYPE.to_owned()));
     }
-    let matches = (status == 200 || status == 206)
-        && not_modified(conditions, origin.etag, origin.last_modified);
-    if !matches {
-        return ResponsePlan {
+    let precondition = if status == 200 || status == 206 {
+        evaluate(conditions, object.ranged, origin.etag, origin.last_modified)
+    } else {
+        Precondition::Proceed
+    };
+    match precondition {
+        Precondition::Proceed => ResponsePlan {
             status,
             remove,
             set,
             body: Body::Origin,
-        };
+        },
+        Precondition::WholeObject if status == 206 => ResponsePlan {
+            status,
+            remove,
+            set,
+            body: Body::RefetchWhole,
+        },
+        Precondition::WholeObject => ResponsePlan {
+            status,
+            remove,
+            set,
+            body: Body::Origin,
+        },
+        Precondition::Failed => {
+            set.retain(|(name, _)| *name != "cache-control");
+            set.push(("cache-control", "no-store".to_owned()));
+            replaced(412, origin, remove, set)
+        }
+        Precondition::NotModified => {
+            let kept = |name: &str| {
+                NOT_MODIFIED_KEEPS
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(name))
+            };
+            for name in &origin.header_names {
+                if !kept(name) && !remove.iter().any(|r| r == name) {
+                    remove.push((*name).to_owned());
+                }
+            }
+            set.retain(|(name, _)| kept(name));
+            ResponsePlan {
+                status: 304,
+                remove,
+                set,
+                body: Body::Empty,
+            }
+        }
     }
-    let kept = |name: &str| {
-        NOT_MODIFIED_KEEPS
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(name))
-    };
+}
+
+/// A short plain-text body of the edge's own in place of the origin's:
+/// none of the origin's body headers (framing, encoding, validators) stay.
+fn replaced(
+    status: u16,
+    origin: &OriginHead<'_>,
+    mut remove: Vec<String>,
+    mut set: Vec<(&'static str, String)>,
+) -> ResponsePlan {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("error")
+        .to_ascii_lowercase();
+    let body = format!("{reason}\n");
     for name in &origin.header_names {
-        if !kept(name) && !remove.iter().any(|r| r == name) {
+        if !remove.iter().any(|r| r == name) {
             remove.push((*name).to_owned());
         }
     }
-    set.retain(|(name, _)| kept(name));
+    set.push(("content-type", PLAIN_TEXT.to_owned()));
+    set.push(("content-length", body.len().to_string()));
     ResponsePlan {
-        status: 304,
+        status,
         remove,
         set,
-        body: Body::Empty,
+        body: Body::Replace(body),
     }
 }
 
@@ -235,8 +268,10 @@ pub const PLAIN_TEXT: &str = "text/plain; charset=utf-8";
 mod tests {
     use super::*;
 
+    /// Only the headers that describe the body pass to clients; the rest
+    /// of what an origin sends never does.
     #[test]
-    fn origin_internals_are_recognised_in_any_case() {
+    fn only_allowed_origin_headers_pass() {
         for name in [
             "x-goog-generation",
             "X-Goog-Hash",
@@ -246,20 +281,36 @@ mod tests {
             "Cache-Control",
             "Expires",
             "Access-Control-Allow-Origin",
+            "connection",
+            "keep-alive",
+            "upgrade",
+            "trailer",
+            "transfer-encoding",
+            "age",
+            "set-cookie",
+            "www-authenticate",
+            "location",
+            "refresh",
+            "x-amz-request-id",
+            "content-disposition",
         ] {
-            assert!(is_origin_internal(name), "{name}");
+            assert!(!is_kept(name, false), "{name}");
         }
         for name in [
             "content-length",
-            "content-type",
+            "Content-Type",
             "etag",
             "last-modified",
             "accept-ranges",
             "content-range",
             "content-encoding",
         ] {
-            assert!(!is_origin_internal(name), "{name}");
+            assert!(is_kept(name, false), "{name}");
         }
+        assert!(
+            is_kept("age", true),
+            "an edge behind a shield counts from it"
+        );
     }
 
     #[test]
@@ -314,11 +365,22 @@ mod tests {
     }
 
     fn planned(origin: &OriginHead<'_>, file: &str, conditions: Conditions<'_>) -> ResponsePlan {
+        planned_as(origin, file, conditions, false)
+    }
+
+    fn planned_as(
+        origin: &OriginHead<'_>,
+        file: &str,
+        conditions: Conditions<'_>,
+        ranged: bool,
+    ) -> ResponsePlan {
         let keys = ["immutable".to_owned(), "release/v1.31.0".to_owned()];
         let object = ServedObject {
             class: Class::Immutable,
             file,
             request_keys: &keys,
+            ranged,
+            keep_age: false,
         };
         let policy = cache::policy(Class::Immutable, origin.status, &Config::default().cache);
         plan(origin, &object, &conditions, &policy)
@@ -382,7 +444,7 @@ mod tests {
             let p = planned(&head(status), "kubectl", Conditions::default());
             assert_eq!(p.status, status);
             assert_eq!(p.body, Body::Replace(body.to_owned()));
-            for name in ERROR_BODY_DROPS {
+            for name in GCS_NAMES {
                 assert!(p.remove.iter().any(|r| r == name), "{status} keeps {name}");
             }
             assert_eq!(set(&p, "content-type"), Some(PLAIN_TEXT));
@@ -397,7 +459,7 @@ mod tests {
     fn matching_validators_make_a_304_with_validators_and_cache_headers_only() {
         let matching = Conditions {
             if_none_match: Some("\"abc\""),
-            if_modified_since: None,
+            ..Conditions::default()
         };
         for status in [200, 206] {
             let p = planned(&head(status), "kubectl", matching);
@@ -423,7 +485,7 @@ mod tests {
         }
         let stale = Conditions {
             if_none_match: Some("\"old\""),
-            if_modified_since: None,
+            ..Conditions::default()
         };
         assert_eq!(planned(&head(200), "kubectl", stale).status, 200);
         assert_eq!(
@@ -431,5 +493,51 @@ mod tests {
             404,
             "only a 200 or 206 becomes a 304"
         );
+    }
+
+    /// A redirect from the origin names the bucket: it is replaced like an
+    /// error, and its Location never reaches the client.
+    #[test]
+    fn origin_redirects_are_replaced_like_errors() {
+        let mut redirect = head(302);
+        redirect.header_names.push("location");
+        let p = planned(&redirect, "kubectl", Conditions::default());
+        assert_eq!(p.status, 302);
+        assert_eq!(p.body, Body::Replace("found\n".into()));
+        assert!(p.remove.iter().any(|r| r == "location"));
+        assert!(p.remove.iter().any(|r| r == "content-length"));
+    }
+
+    /// If-Range that fails on a 206 asks for the whole object; If-Match
+    /// that fails is a 412 that nobody caches.
+    #[test]
+    fn failed_preconditions_refetch_or_refuse() {
+        let stale_range = Conditions {
+            if_range: Some("\"stale-etag\""),
+            ..Conditions::default()
+        };
+        let p = planned_as(&head(206), "kubectl", stale_range, true);
+        assert_eq!(p.body, Body::RefetchWhole);
+        let p = planned_as(
+            &head(206),
+            "kubectl",
+            Conditions {
+                if_range: Some("\"abc\""),
+                ..Conditions::default()
+            },
+            true,
+        );
+        assert_eq!((p.status, p.body), (206, Body::Origin), "the same version");
+        let p = planned(
+            &head(200),
+            "kubectl",
+            Conditions {
+                if_match: Some("\"other\""),
+                ..Conditions::default()
+            },
+        );
+        assert_eq!(p.status, 412);
+        assert_eq!(p.body, Body::Replace("precondition failed\n".into()));
+        assert_eq!(set(&p, "cache-control"), Some("no-store"));
     }
 }

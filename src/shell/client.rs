@@ -31,8 +31,11 @@ pub struct ClientRequest {
     host: Option<String>,
     target: String,
     range: Option<String>,
+    if_match: Option<String>,
+    if_unmodified_since: Option<String>,
     if_none_match: Option<String>,
     if_modified_since: Option<String>,
+    if_range: Option<String>,
     header_bytes: usize,
 }
 
@@ -72,8 +75,11 @@ impl ClientRequest {
             method: request.get_method_str().to_owned(),
             host: header("host"),
             range: header("range"),
+            if_match: header("if-match"),
+            if_unmodified_since: header("if-unmodified-since"),
             if_none_match: header("if-none-match"),
             if_modified_since: header("if-modified-since"),
+            if_range: header("if-range"),
             header_bytes: request
                 .get_headers()
                 .map(|(name, value)| name.as_str().len() + value.len())
@@ -121,8 +127,11 @@ impl ClientRequest {
 
     pub fn conditions(&self) -> Conditions<'_> {
         Conditions {
+            if_match: self.if_match.as_deref(),
+            if_unmodified_since: self.if_unmodified_since.as_deref(),
             if_none_match: self.if_none_match.as_deref(),
             if_modified_since: self.if_modified_since.as_deref(),
+            if_range: self.if_range.as_deref(),
         }
     }
 }

@@ -12,7 +12,9 @@ mod shielding;
 use dl_edge::config::Config;
 use dl_edge::decision::{decide, Decision, Reply};
 use dl_edge::policy::overrides;
+use dl_edge::request::range::RangeRequest;
 use fastly::Response;
+use shielding::Hop;
 
 /// The Config Store the service reads its tuning from.
 pub const CONFIG_STORE: &str = "dl_edge_config";
@@ -42,7 +44,16 @@ pub fn handle_client_request() {
                 config.shield_plan.timeouts,
             );
             log.located(&locality, &placement);
-            let fetched = origin::fetch(&client, fetch, &config, placement.hop);
+            let to_edge = placement.role == "shield";
+            let mut fetched = origin::fetch(&client, fetch, &config, placement.hop, to_edge);
+            if fetched.refetch_whole {
+                // If-Range failed on the range fetched: the whole object,
+                // straight from the origin (a shield's backend is built
+                // once per request, and this path is rare).
+                let mut whole = (**fetch).clone();
+                whole.range = RangeRequest::Whole;
+                fetched = origin::fetch(&client, &whole, &config, Hop::Origin, to_edge);
+            }
             log.shields_failed(fetched.shield.as_deref(), &fetched.shield_failures);
             log.served_by(&fetched.bucket, &fetched.failures);
             if let Some(error) = &fetched.origin_error {

@@ -31,6 +31,9 @@ pub struct Fetched {
     pub origin_error: Option<String>,
     /// `hit`, `miss`, or `pass` (sent without the cache, as under Viceroy).
     pub cache_state: Option<&'static str>,
+    /// The answer was a range of another version than the client's
+    /// (`If-Range` failed): fetch the whole object instead.
+    pub refetch_whole: bool,
     /// The shield that answered, if one did.
     pub shield: Option<String>,
     /// Shields that gave no answer before another candidate or the origin
@@ -45,12 +48,21 @@ pub struct Fetched {
 /// Fetches the object for a fetch decision, through the shield if `hop`
 /// names one. A shield that gives no answer passes the request to the
 /// next candidate, and after the last to the origin.
-pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: Hop) -> Fetched {
+///
+/// `to_edge` says this instance is a shield answering an edge, which
+/// counts its TTL from the answer's `Age`.
+pub fn fetch(
+    client: &ClientRequest,
+    fetch: &Fetch,
+    config: &Config,
+    hop: Hop,
+    to_edge: bool,
+) -> Fetched {
     let mut hop = hop;
     let mut shield_failures = Vec::new();
     let mut fetched = loop {
         match hop {
-            Hop::Origin => break fetch_from_origin(client, fetch, config),
+            Hop::Origin => break fetch_from_origin(client, fetch, config, to_edge),
             Hop::Shield(shield) => {
                 let header = shield.header();
                 // `send` resends without the cache hook where Viceroy
@@ -64,7 +76,8 @@ pub fn fetch(client: &ClientRequest, fetch: &Fetch, config: &Config, hop: Hop) -
                     Source::Shield,
                 ) {
                     Ok(sent) => {
-                        let mut fetched = finish(sent, client, fetch, config, Source::Shield);
+                        let mut fetched =
+                            finish(sent, client, fetch, config, Source::Shield, to_edge);
                         fetched.shield = Some(shield.code.clone());
                         break fetched;
                     }
@@ -116,7 +129,12 @@ fn lifetime(policy: &CachePolicy, source: Source, age: Option<&str>) -> EdgeCach
 /// Fetches from the target's buckets in order: the first, then each
 /// alternate the previous result allows (`route::try_next`: no answer or a
 /// 5xx, or a 404 during a migration).
-fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> Fetched {
+fn fetch_from_origin(
+    client: &ClientRequest,
+    fetch: &Fetch,
+    config: &Config,
+    to_edge: bool,
+) -> Fetched {
     let target = &fetch.target;
     let mut bucket = target.bucket.as_str();
     // The decision already built the first bucket's request.
@@ -150,7 +168,8 @@ fn fetch_from_origin(client: &ClientRequest, fetch: &Fetch, config: &Config) -> 
                 let mut outcome = match attempt {
                     Ok(sent) => {
                         let status = sent.0.get_status().as_u16();
-                        let mut outcome = finish(sent, client, fetch, config, Source::Origin);
+                        let mut outcome =
+                            finish(sent, client, fetch, config, Source::Origin, to_edge);
                         if status >= 500 {
                             outcome.origin_error =
                                 Some(why(format!("bucket {bucket} answered {status}")));
@@ -258,6 +277,7 @@ fn failed(reason: String) -> Fetched {
         ttl: None,
         origin_error: Some(reason),
         cache_state: None,
+        refetch_whole: false,
         shield: None,
         shield_failures: Vec::new(),
         bucket: String::new(),
@@ -273,6 +293,7 @@ fn finish(
     fetch: &Fetch,
     config: &Config,
     source: Source,
+    to_edge: bool,
 ) -> Fetched {
     let status = origin.get_status().as_u16();
     let policy = cache::policy(fetch.classification.class, status, &config.cache);
@@ -281,8 +302,10 @@ fn finish(
         EdgeCache::Store { ttl, .. } => Some(ttl),
         EdgeCache::DoNotStore => None,
     };
+    let response = client_response(origin, client, fetch, &policy, source, to_edge);
     Fetched {
-        response: client_response(origin, client, fetch, &policy, source),
+        refetch_whole: response.is_none(),
+        response: response.unwrap_or_default(),
         ttl,
         origin_error: None,
         cache_state: Some(cache_state),
@@ -390,14 +413,16 @@ fn send(
 }
 
 /// Turns the origin's response into the client's: reads its head, and
-/// applies the core's response plan to it.
+/// applies the core's response plan to it. `None` when the plan says the
+/// answer (a range of another version than the client's) cannot be used.
 fn client_response(
     mut origin: Response,
     client: &ClientRequest,
     fetch: &Fetch,
     policy: &CachePolicy,
     source: Source,
-) -> Response {
+    to_edge: bool,
+) -> Option<Response> {
     let plan = {
         let text = |name: &str| origin.get_header(name).and_then(|v| v.to_str().ok());
         let head = OriginHead {
@@ -412,6 +437,8 @@ fn client_response(
             class: fetch.classification.class,
             file: &fetch.classification.file,
             request_keys: &fetch.surrogate_keys,
+            ranged: matches!(fetch.range, RangeRequest::Single(_)),
+            keep_age: to_edge,
         };
         response::plan(&head, &object, &client.conditions(), policy)
     };
@@ -426,8 +453,9 @@ fn client_response(
         Body::Origin => {}
         Body::Replace(text) => origin.set_body(text),
         Body::Empty => drop(origin.take_body()),
+        Body::RefetchWhole => return None,
     }
-    origin
+    Some(origin)
 }
 
 /// The origin could not be reached or did not answer.

@@ -13,6 +13,10 @@ pub const CASES: &[crate::Case] = &[
     ("if_none_match_gives_304", if_none_match),
     ("if_modified_since_gives_304", if_modified_since),
     (
+        "if_range_resumes_only_the_same_version_and_if_match_guards",
+        if_range_and_if_match,
+    ),
+    (
         "a_missing_artifact_is_404_with_a_short_ttl",
         missing_artifact,
     ),
@@ -234,5 +238,58 @@ fn origin_request_headers(ctx: &Ctx) {
             None,
             "{name} reached the origin: {head:?}"
         );
+    }
+}
+
+/// A resumed download: `If-Range` with the object's own ETag (or date)
+/// gets the range; a stale one gets the whole object with 200, never a
+/// range spliced onto another version. `If-Match` and
+/// `If-Unmodified-Since` that do not hold get 412 (RFC 9110 §13).
+fn if_range_and_if_match(ctx: &Ctx) {
+    let whole = ctx.origin.object("kubernetes-release", KUBECTL_OBJECT);
+    let first = ctx.curl(KUBECTL, &["-I"]);
+    let etag = first.header("etag").expect("an ETag").to_owned();
+    let modified = first.header("last-modified").expect("a date").to_owned();
+    for validator in [etag.as_str(), modified.as_str()] {
+        let r = ctx.curl(
+            KUBECTL,
+            &[
+                "-H",
+                "Range: bytes=0-2",
+                "-H",
+                &format!("If-Range: {validator}"),
+            ],
+        );
+        assert_eq!(r.status, 206, "If-Range: {validator}");
+        assert_eq!(r.body, whole[..3], "If-Range: {validator}");
+    }
+    for stale in ["\"stale-etag\"", "Thu, 01 Jan 2015 00:00:00 GMT"] {
+        let r = ctx.curl(
+            KUBECTL,
+            &[
+                "-H",
+                "Range: bytes=0-2",
+                "-H",
+                &format!("If-Range: {stale}"),
+            ],
+        );
+        assert_eq!(r.status, 200, "If-Range: {stale}");
+        assert_eq!(
+            r.body.len(),
+            whole.len(),
+            "If-Range: {stale}: the whole object"
+        );
+        assert_eq!(r.body, whole, "If-Range: {stale}");
+    }
+    let r = ctx.curl(KUBECTL, &["-H", &format!("If-Match: {etag}")]);
+    assert_eq!(r.status, 200);
+    for (header, value) in [
+        ("If-Match", "\"other\""),
+        ("If-Unmodified-Since", "Thu, 01 Jan 2015 00:00:00 GMT"),
+    ] {
+        let r = ctx.curl(KUBECTL, &["-H", &format!("{header}: {value}")]);
+        assert_eq!(r.status, 412, "{header}: {value}");
+        assert_eq!(r.text(), "precondition failed\n");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
     }
 }
