@@ -21,6 +21,7 @@ fn view(target: &str) -> RequestView<'_> {
         target,
         range: None,
         header_bytes: 300,
+        repeated: None,
     }
 }
 

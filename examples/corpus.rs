@@ -37,6 +37,7 @@ fn main() {
                 target: path,
                 range: None,
                 header_bytes: 300,
+                repeated: None,
             };
             let decision = decide(black_box(&view), &config);
             let meta = RequestMeta {

@@ -101,7 +101,7 @@ proptest! {
         prop_assert!(config.cache.not_found_ttl <= MAX_NOT_FOUND_TTL);
         prop_assert!(!config.hosts.is_empty());
         for target in ["/release/stable.txt", "/release/v1.31.0/bin/linux/amd64/kubectl", "/ci/latest.txt"] {
-            let view = RequestView { method: "GET", host: Some(&config.hosts[0]), target, range: None, header_bytes: 100 };
+            let view = RequestView { method: "GET", host: Some(&config.hosts[0]), target, range: None, header_bytes: 100, repeated: None };
             if let Decision::Fetch(fetch) = decide(&view, &config) {
                 prop_assert!(!fetch.target.object.is_empty());
                 for group in RegionGroup::ALL {
@@ -131,7 +131,7 @@ proptest! {
     #[test]
     fn decisions_are_safe_fetches_or_4xx(raw in target(), method in prop_oneof![Just("GET".to_owned()), Just("HEAD".to_owned()), Just("POST".to_owned()), Just("OPTIONS".to_owned()), "[A-Z]{1,7}"], range in proptest::option::of("[ -~]{0,20}")) {
         let config = Config::default();
-        let view = RequestView { method: &method, host: Some("dl.k8s.io"), target: &raw, range: range.as_deref(), header_bytes: 100 };
+        let view = RequestView { method: &method, host: Some("dl.k8s.io"), target: &raw, range: range.as_deref(), header_bytes: 100, repeated: None };
         match decide(&view, &config) {
             Decision::Fetch(fetch) => {
                 let object = &fetch.target.object;

@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(config.cache.not_found_ttl <= MAX_NOT_FOUND_TTL);
     let host = config.hosts[0].clone();
     for target in ["/release/stable.txt", "/release/v1.31.0/bin/linux/amd64/kubectl"] {
-        let view = RequestView { method: "GET", host: Some(&host), target, range: None, header_bytes: 100 };
+        let view = RequestView { method: "GET", host: Some(&host), target, range: None, header_bytes: 100, repeated: None };
         if let Decision::Fetch(fetch) = decide(&view, &config) {
             assert!(!fetch.target.object.is_empty());
             for group in RegionGroup::ALL {

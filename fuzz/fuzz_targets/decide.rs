@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let range = parts.next();
     let host = parts.next();
     let config = Config::default();
-    let view = RequestView { method, host, target, range, header_bytes: data.len() };
+    let view = RequestView { method, host, target, range, header_bytes: data.len(), repeated: None };
     let decision = decide(&view, &config);
     if let Decision::Fetch(fetch) = &decision {
         let object = &fetch.target.object;

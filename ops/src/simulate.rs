@@ -405,6 +405,7 @@ impl Replay {
             target: path,
             range: None,
             header_bytes: 0,
+            repeated: None,
         };
         let Decision::Fetch(fetch) = decide(&view, &self.config) else {
             return None;

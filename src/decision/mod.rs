@@ -22,6 +22,9 @@ pub struct RequestView<'a> {
     pub range: Option<&'a str>,
     /// Total size of the header names and values.
     pub header_bytes: usize,
+    /// A header that must come once and came more than once (`host`,
+    /// `range`): which one is taken would be a guess.
+    pub repeated: Option<&'a str>,
 }
 
 /// What to do with a request.
@@ -99,11 +102,15 @@ fn fetch(view: &RequestView<'_>, config: &Config) -> Result<Fetch, Reply> {
     if view.header_bytes > config.max_header_bytes {
         return Err(reject(Rejection::HeadersTooLarge));
     }
+    if view.repeated.is_some() {
+        return Err(reject(Rejection::RepeatedHeader));
+    }
     let host = view
         .host
         .filter(|h| !h.is_empty())
         .ok_or(reject(Rejection::MissingHost))?;
-    if !config.serves_host(host) {
+    let hostname = crate::request::host::hostname(host).ok_or(reject(Rejection::BadHost))?;
+    if !config.serves_host(hostname) {
         return Err(reject(Rejection::UnknownHost));
     }
     let head = match view.method {
@@ -124,7 +131,7 @@ fn fetch(view: &RequestView<'_>, config: &Config) -> Result<Fetch, Reply> {
     let origin = route::origin_request(&target, config);
     Ok(Fetch {
         head,
-        host: crate::request::host::strip_port(host).to_ascii_lowercase(),
+        host: hostname.to_ascii_lowercase(),
         public,
         target,
         classification,

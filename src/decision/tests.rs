@@ -15,6 +15,7 @@ fn get(target: &str) -> RequestView<'_> {
         target,
         range: None,
         header_bytes: 200,
+        repeated: None,
     }
 }
 
@@ -152,6 +153,7 @@ struct Bad {
     target: &'static str,
     range: Option<&'static str>,
     header_bytes: usize,
+    repeated: Option<&'static str>,
     expected: Rejection,
 }
 
@@ -162,6 +164,7 @@ const fn bad(target: &'static str, expected: Rejection) -> Bad {
         target,
         range: None,
         header_bytes: 200,
+        repeated: None,
         expected,
     }
 }
@@ -203,6 +206,24 @@ fn bad_input_gets_the_right_4xx_and_no_fetch() {
             ..bad("/release/stable.txt", HeadersTooLarge)
         },
         Bad {
+            host: Some("dl.k8s.io:a@evil.example"),
+            ..bad("/release/stable.txt", BadHost)
+        },
+        Bad {
+            host: Some("dl.k8s.io:"),
+            ..bad("/release/stable.txt", BadHost)
+        },
+        Bad {
+            repeated: Some("host"),
+            ..bad("/release/stable.txt", RepeatedHeader)
+        },
+        Bad {
+            repeated: Some("range"),
+            ..bad("/release/stable.txt", RepeatedHeader)
+        },
+        // `GET *`: the asterisk form is for OPTIONS only.
+        bad("*", PathNotAbsolute),
+        Bad {
             range: Some("bytes=a-b"),
             ..bad("/release/stable.txt", MalformedRange)
         },
@@ -234,6 +255,7 @@ fn bad_input_gets_the_right_4xx_and_no_fetch() {
             target: row.target,
             range: row.range,
             header_bytes: row.header_bytes,
+            repeated: row.repeated,
         };
         assert_eq!(
             decide(&view, &config),

@@ -85,13 +85,26 @@ pub fn request_keys(class: Class, release: Option<&str>, public_path: &str) -> V
         Class::Mutable => "mutable",
     };
     let mut keys = vec![class_key.to_owned()];
-    if let Some(release) = release {
-        keys.push(release.to_owned());
-    }
-    if class == Class::Marker {
-        keys.push(public_path.trim_start_matches('/').to_owned());
+    // Both come from the client's (decoded) path: a key that is not a
+    // valid one (a space would split it into keys the client chooses, and
+    // non-ASCII text or bidi controls do not belong in purge keys) is left
+    // out rather than mended.
+    let from_path = [
+        release,
+        (class == Class::Marker).then(|| public_path.trim_start_matches('/')),
+    ];
+    for key in from_path.into_iter().flatten() {
+        if is_valid_key(key) {
+            keys.push(key.to_owned());
+        }
     }
     keys
+}
+
+/// A surrogate key as Fastly takes it: printable ASCII without spaces, at
+/// most [`MAX_KEY_BYTES`].
+fn is_valid_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= MAX_KEY_BYTES && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// The longest surrogate key Fastly accepts.
@@ -101,8 +114,7 @@ const MAX_KEY_BYTES: usize = 1024;
 /// metadata (space-separated), skipping anything that is not a valid key.
 pub fn with_object_keys(mut keys: Vec<String>, metadata: Option<&str>) -> Vec<String> {
     for key in metadata.unwrap_or("").split_ascii_whitespace() {
-        let valid = key.len() <= MAX_KEY_BYTES && key.bytes().all(|b| b.is_ascii_graphic());
-        if valid && !keys.iter().any(|k| k == key) {
+        if is_valid_key(key) && !keys.iter().any(|k| k == key) {
             keys.push(key.to_owned());
         }
     }
@@ -283,5 +295,28 @@ mod tests {
         ] {
             assert_eq!(parse_age(value), expected, "{value:?}");
         }
+    }
+
+    /// Keys from the request path are sanitized like keys from metadata:
+    /// a client cannot split them or fill them with text that is no key.
+    #[test]
+    fn keys_from_the_request_path_are_valid_keys_or_none() {
+        for path in [
+            "/release/stable purge-everything.txt",
+            "/release/st\u{e4}ble.txt",
+            "/release/stable\u{202e}.txt",
+        ] {
+            assert_eq!(
+                request_keys(Class::Marker, None, path),
+                ["markers"],
+                "{path:?}"
+            );
+        }
+        let long = format!("/release/{}.txt", "a".repeat(2000));
+        assert_eq!(request_keys(Class::Marker, None, &long), ["markers"]);
+        assert_eq!(
+            request_keys(Class::Immutable, Some("release/v1.31.0 x"), "/x"),
+            ["immutable"]
+        );
     }
 }

@@ -45,14 +45,17 @@ pub fn parse(target: &str, max_bytes: usize) -> Result<PublicPath, Rejection> {
 
 /// The target (`/path?query`) of the absolute URI the platform reports for
 /// a request, such as `http://dl.k8s.io/release/stable.txt?x`. A URI with no
-/// path gives `/`; something that is not an absolute URI is returned as is,
-/// for [`parse`] to refuse.
+/// path gives `/`; the asterisk form (`GET *`, reported as
+/// `http://dl.k8s.io*`) gives `*`, which only OPTIONS may use (RFC 9112
+/// §3.2.4) and [`parse`] refuses; something that is not an absolute URI is
+/// returned as is, for [`parse`] to refuse.
 pub fn request_target(uri: &str) -> &str {
     let Some((_, after_scheme)) = uri.split_once("://") else {
         return uri;
     };
-    match after_scheme.find(['/', '?']) {
+    match after_scheme.find(['/', '?', '*']) {
         Some(start) if after_scheme[start..].starts_with('/') => &after_scheme[start..],
+        Some(start) if &after_scheme[start..] == "*" => "*",
         _ => "/",
     }
 }
@@ -217,6 +220,9 @@ mod tests {
             ("http://dl.k8s.io", "/"),
             ("http://dl.k8s.io?x=1", "/"),
             ("*", "*"),
+            ("http://dl.k8s.io*", "*"),
+            ("http://dl.k8s.io:7676*", "*"),
+            ("http://dl.k8s.io*x", "/"),
         ];
         for (uri, target) in table {
             assert_eq!(request_target(uri), target, "{uri}");

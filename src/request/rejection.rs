@@ -9,6 +9,10 @@
 pub enum Rejection {
     MethodNotAllowed,
     MissingHost,
+    /// A Host header that is not a hostname with an optional numeric port.
+    BadHost,
+    /// Host or Range given more than once.
+    RepeatedHeader,
     UnknownHost,
     PathNotAbsolute,
     PathTooLong,
@@ -40,9 +44,9 @@ impl Rejection {
             DirectoryListing | NoRoute | OutsideAllowlist => 404,
             UnsatisfiableRange => 416,
             HeadersTooLarge => 431,
-            MissingHost | PathNotAbsolute | PathTooLong | BadPercentEncoding | NotUtf8
-            | ControlCharacter | Backslash | EncodedSlash | DoubleEncoded | EmptySegment
-            | DotSegment | MalformedRange => 400,
+            MissingHost | BadHost | RepeatedHeader | PathNotAbsolute | PathTooLong
+            | BadPercentEncoding | NotUtf8 | ControlCharacter | Backslash | EncodedSlash
+            | DoubleEncoded | EmptySegment | DotSegment | MalformedRange => 400,
         }
     }
 
@@ -52,6 +56,8 @@ impl Rejection {
         match self {
             MethodNotAllowed => "method not allowed: use GET or HEAD",
             MissingHost => "bad request: missing Host header",
+            BadHost => "bad request: the Host header is not a hostname and port",
+            RepeatedHeader => "bad request: Host or Range given more than once",
             UnknownHost => "misdirected request: this host is not served here",
             PathNotAbsolute => "bad request: the path must start with /",
             PathTooLong => "bad request: path too long",
@@ -77,6 +83,8 @@ impl Rejection {
         match self {
             MethodNotAllowed => "method_not_allowed",
             MissingHost => "missing_host",
+            BadHost => "bad_host",
+            RepeatedHeader => "repeated_header",
             UnknownHost => "unknown_host",
             PathNotAbsolute => "path_not_absolute",
             PathTooLong => "path_too_long",

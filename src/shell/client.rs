@@ -37,6 +37,7 @@ pub struct ClientRequest {
     if_modified_since: Option<String>,
     if_range: Option<String>,
     header_bytes: usize,
+    repeated: Option<&'static str>,
 }
 
 impl ClientRequest {
@@ -80,6 +81,9 @@ impl ClientRequest {
             if_none_match: header("if-none-match"),
             if_modified_since: header("if-modified-since"),
             if_range: header("if-range"),
+            repeated: ["host", "range"]
+                .into_iter()
+                .find(|name| request.get_header_all(*name).nth(1).is_some()),
             header_bytes: request
                 .get_headers()
                 .map(|(name, value)| name.as_str().len() + value.len())
@@ -95,6 +99,7 @@ impl ClientRequest {
             target: &self.target,
             range: self.range.as_deref(),
             header_bytes: self.header_bytes,
+            repeated: self.repeated,
         }
     }
 

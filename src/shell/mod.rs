@@ -99,6 +99,7 @@ fn reply_at_edge(reply: Reply) -> Response {
 
 fn content_length(response: &Response) -> Option<u64> {
     response
-        .get_header_str("content-length")
+        .get_header("content-length")
+        .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
 }

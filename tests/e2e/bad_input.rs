@@ -75,6 +75,26 @@ fn rows() -> Vec<Row> {
         row("double slash inside", get("/release//stable.txt"), 400),
         row("overlong path", get(&long_path), 400),
         row("directory listing", get("/release/"), 404),
+        row("asterisk form for GET", get("*"), 400),
+        row(
+            "a port that is no number",
+            b"GET /release/stable.txt HTTP/1.1\r\nHost: dl.k8s.io:a@evil.example\r\nConnection: close\r\n\r\n".to_vec(),
+            400,
+        ),
+        row(
+            "two Host headers",
+            request("GET", "/release/stable.txt", "Host: evil.example\r\n"),
+            400,
+        ),
+        row(
+            "two Range headers",
+            request(
+                "GET",
+                "/release/stable.txt",
+                "Range: bytes=0-1\r\nRange: bytes=2-3\r\n",
+            ),
+            400,
+        ),
         row("bucket root via kops prefix", get("/ci/kops/"), 404),
         row(
             "POST",

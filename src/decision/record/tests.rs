@@ -52,6 +52,7 @@ fn record_for(meta: &RequestMeta<'_>) -> LogRecord {
         target: meta.target,
         range: meta.range,
         header_bytes: 100,
+        repeated: None,
     };
     record.decided(&decide(&view, &Config::default()));
     record
