@@ -87,6 +87,9 @@ pub struct OriginHead<'a> {
     pub content_type: Option<&'a str>,
     /// `x-goog-meta-surrogate-key`: purge keys set on the object itself.
     pub object_keys: Option<&'a str>,
+    /// Headers whose value is not text (bytes no header may carry): they
+    /// are treated as absent and never passed on.
+    pub unreadable: Vec<&'a str>,
 }
 
 /// The object the response is for, as the decision knows it.
@@ -164,7 +167,7 @@ pub fn plan(
     let mut remove: Vec<String> = origin
         .header_names
         .iter()
-        .filter(|name| !is_kept(name, object.keep_age))
+        .filter(|name| !is_kept(name, object.keep_age) || origin.unreadable.contains(name))
         .map(|name| (*name).to_owned())
         .collect();
     let mut set: Vec<(&'static str, String)> = ALWAYS
@@ -361,6 +364,7 @@ mod tests {
             last_modified: Some("Tue, 10 Sep 2024 10:00:00 GMT"),
             content_type: Some("application/octet-stream"),
             object_keys: Some("kubectl-binaries"),
+            unreadable: Vec::new(),
         }
     }
 
@@ -539,5 +543,17 @@ mod tests {
         assert_eq!(p.status, 412);
         assert_eq!(p.body, Body::Replace("precondition failed\n".into()));
         assert_eq!(set(&p, "cache-control"), Some("no-store"));
+    }
+
+    /// A header whose bytes are no text is treated as absent: it is not
+    /// passed on, and its value counts for nothing.
+    #[test]
+    fn unreadable_headers_are_dropped() {
+        let mut bad = head(200);
+        bad.etag = None;
+        bad.unreadable = vec!["etag"];
+        let p = planned(&bad, "kubectl", Conditions::default());
+        assert!(p.remove.iter().any(|r| r == "etag"));
+        assert!(!p.remove.iter().any(|r| r == "last-modified"));
     }
 }

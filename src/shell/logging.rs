@@ -89,6 +89,12 @@ impl RequestLog {
         self.warn_sampled("shield", failures.iter());
     }
 
+    /// What was odd about the origin's answer, on the service log for the
+    /// sampled share of requests.
+    pub fn origin_warnings(&self, warnings: &[String]) {
+        self.warn_sampled("origin", warnings.iter());
+    }
+
     /// Records the bucket that answered and, after a failover, why the
     /// earlier ones were passed over (on the service log, sampled).
     pub fn served_by(&mut self, bucket: &str, failures: &[String]) {

@@ -55,6 +55,7 @@ pub fn handle_client_request() {
                 fetched = origin::fetch(&client, &whole, &config, Hop::Origin, to_edge);
             }
             log.shields_failed(fetched.shield.as_deref(), &fetched.shield_failures);
+            log.origin_warnings(&fetched.warnings);
             log.served_by(&fetched.bucket, &fetched.failures);
             if let Some(error) = &fetched.origin_error {
                 log.origin_failed(error);

@@ -31,6 +31,8 @@ pub struct Fetched {
     pub origin_error: Option<String>,
     /// `hit`, `miss`, or `pass` (sent without the cache, as under Viceroy).
     pub cache_state: Option<&'static str>,
+    /// What was odd about the answer, for the service log (sampled).
+    pub warnings: Vec<String>,
     /// The answer was a range of another version than the client's
     /// (`If-Range` failed): fetch the whole object instead.
     pub refetch_whole: bool,
@@ -277,6 +279,7 @@ fn failed(reason: String) -> Fetched {
         ttl: None,
         origin_error: Some(reason),
         cache_state: None,
+        warnings: Vec::new(),
         refetch_whole: false,
         shield: None,
         shield_failures: Vec::new(),
@@ -302,8 +305,18 @@ fn finish(
         EdgeCache::Store { ttl, .. } => Some(ttl),
         EdgeCache::DoNotStore => None,
     };
-    let response = client_response(origin, client, fetch, &policy, source, to_edge);
+    let mut warnings = Vec::new();
+    let response = client_response(
+        origin,
+        client,
+        fetch,
+        &policy,
+        source,
+        to_edge,
+        &mut warnings,
+    );
     Fetched {
+        warnings,
         refetch_whole: response.is_none(),
         response: response.unwrap_or_default(),
         ttl,
@@ -422,16 +435,35 @@ fn client_response(
     policy: &CachePolicy,
     source: Source,
     to_edge: bool,
+    warnings: &mut Vec<String>,
 ) -> Option<Response> {
     let plan = {
+        // Header values are read as bytes: one that is not text is
+        // treated as absent (`get_header_str` would panic on it).
         let text = |name: &str| origin.get_header(name).and_then(|v| v.to_str().ok());
+        let header_names = origin.get_header_names_str();
+        let unreadable: Vec<&str> = header_names
+            .iter()
+            .copied()
+            .filter(|name| {
+                response::is_kept(name, true)
+                    && origin.get_header_all(*name).any(|v| v.to_str().is_err())
+            })
+            .collect();
+        if !unreadable.is_empty() {
+            warnings.push(format!(
+                "the origin sent {} with bytes that are not text; treated as absent",
+                unreadable.join(", ")
+            ));
+        }
         let head = OriginHead {
             status: origin.get_status().as_u16(),
-            header_names: origin.get_header_names_str(),
+            header_names,
             etag: text("etag"),
             last_modified: text("last-modified"),
             content_type: text("content-type"),
             object_keys: text(source.object_keys_header()),
+            unreadable,
         };
         let object = ServedObject {
             class: fetch.classification.class,

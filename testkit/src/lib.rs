@@ -16,6 +16,7 @@
 //! library's types.
 
 pub mod corpus;
+pub mod hostile;
 pub mod http;
 pub mod proxy;
 pub mod stack;

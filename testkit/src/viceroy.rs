@@ -78,6 +78,12 @@ impl ViceroyConfig {
         ViceroyConfig::new(&loopback(port))
     }
 
+    /// The `gcs` backend gives up on a first byte after `ms`.
+    pub fn origin_first_byte_timeout(mut self, ms: u32) -> ViceroyConfig {
+        self.backends[0].first_byte_timeout_ms = Some(ms);
+        self
+    }
+
     /// One Config Store item.
     pub fn config(mut self, key: &str, value: &str) -> ViceroyConfig {
         self.config.push((key.to_owned(), value.to_owned()));

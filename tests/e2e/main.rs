@@ -9,6 +9,7 @@
 mod bad_input;
 mod config;
 mod failover;
+mod hostile;
 mod install_flow;
 mod layout;
 mod logging;
@@ -122,6 +123,7 @@ fn main() {
         shielding::CASES,
         private_bucket::CASES,
         failover::CASES,
+        hostile::CASES,
     ]
     .concat();
     let (mut passed, mut failed) = (0, 0);
