@@ -5,7 +5,9 @@
 //! than the decision and must not know it.
 
 use crate::decision::{Decision, Reply};
-use crate::telemetry::record::{ArtifactFields, ErrorFields, LogRecord};
+use crate::telemetry::record::{
+    clip, ArtifactFields, ErrorFields, LogRecord, MAX_FILE, MAX_OBJECT, MAX_VERSION,
+};
 
 impl LogRecord {
     /// Fills in what the decision says: the artifact, the routing, or the
@@ -26,18 +28,19 @@ impl LogRecord {
                 let v = c.version.as_ref();
                 self.artifact = ArtifactFields {
                     class: Some(c.class.as_str()),
-                    version: v.map(ToString::to_string),
+                    version: v.map(|v| clip(&v.to_string(), MAX_VERSION)),
                     major: v.map(|v| v.major),
                     minor: v.map(|v| v.minor),
                     patch: v.map(|v| v.patch),
-                    pre_release: v.and_then(|v| v.pre_release.clone()),
-                    build: v.and_then(|v| v.build.clone()),
+                    pre_release: v
+                        .and_then(|v| v.pre_release.as_deref().map(|p| clip(p, MAX_VERSION))),
+                    build: v.and_then(|v| v.build.as_deref().map(|b| clip(b, MAX_VERSION))),
                     os: c.os,
                     arch: c.arch,
-                    file: Some(c.file.clone()),
+                    file: Some(clip(&c.file, MAX_FILE)),
                 };
                 self.routing.bucket = Some(fetch.target.bucket.clone());
-                self.routing.object = Some(fetch.target.object.clone());
+                self.routing.object = Some(clip(&fetch.target.object, MAX_OBJECT));
             }
         }
     }

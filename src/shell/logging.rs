@@ -47,6 +47,7 @@ impl RequestLog {
         };
         let mut record =
             LogRecord::begin(&client.meta(), settings.client_ip, salt.as_deref(), service);
+        record.host_among(&config.hosts);
         record.config_warnings = (warnings.len() + store_problems.len()) as u32;
         let repeats_warnings = sampled(&record.request.id, settings.warning_sample_rate);
         let log = RequestLog {

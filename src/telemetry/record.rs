@@ -70,9 +70,13 @@ pub struct TimeFields {
 pub struct RequestFields {
     pub id: String,
     pub method: String,
-    /// The hostname the client used, lowercased, without port.
+    /// The hostname the client used, lowercased, without port, if the
+    /// service serves it; `unknown` otherwise (see [`LogRecord::host_among`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// What the client sent as Host, clipped, when it is no served host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_sent: Option<String>,
     /// The raw path as received, without the query.
     pub path: String,
     pub query_dropped: bool,
@@ -202,18 +206,16 @@ impl LogRecord {
             request: RequestFields {
                 id: meta.id.to_owned(),
                 method: clip(meta.method, 32),
-                host: meta.host.map(|h| {
-                    clip(
-                        &crate::request::host::strip_port(h).to_ascii_lowercase(),
-                        256,
-                    )
-                }),
+                host_sent: None,
+                host: meta.host.map(|h| clip(&h.to_ascii_lowercase(), 256)),
                 path: clip(path, MAX_TEXT),
                 query_dropped: query,
                 range: meta.range.map(|r| clip(r, 128)),
                 protocol: meta.protocol.to_owned(),
                 user_agent: meta.user_agent.map(|ua| clip(ua, MAX_TEXT)),
-                referer: meta.referer.map(|r| clip(split_query(r).0, MAX_TEXT)),
+                referer: meta
+                    .referer
+                    .map(|r| clip(&without_userinfo(split_query(r).0), MAX_TEXT)),
             },
             client: ClientFields {
                 ip: privacy::client_ip(meta.client_ip, ip_mode, salt),
@@ -297,6 +299,24 @@ impl LogRecord {
         }
     }
 
+    /// Pins `request.host` to a hostname the service serves, or `unknown`:
+    /// it becomes Splunk's indexed `host` and feeds the "hostnames in use"
+    /// view, so a client must not choose it. The raw value, clipped, goes
+    /// in `request.host_sent`.
+    pub fn host_among(&mut self, served: &[String]) {
+        let Some(given) = self.request.host.take() else {
+            return;
+        };
+        let name = crate::request::host::hostname(&given).map(str::to_ascii_lowercase);
+        match name.filter(|n| served.iter().any(|h| h == n)) {
+            Some(name) => self.request.host = Some(name),
+            None => {
+                self.request.host = Some("unknown".to_owned());
+                self.request.host_sent = Some(given);
+            }
+        }
+    }
+
     /// Whether this request counts as an error for `min_class = errors`.
     pub fn is_error(&self) -> bool {
         self.response.status >= 400 || self.error.is_some()
@@ -311,14 +331,48 @@ fn split_query(target: &str) -> (&str, bool) {
     }
 }
 
-/// At most `max` bytes, cut on a character boundary.
-fn clip(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
+/// Text for a log field: at most `max` bytes, cut on a character
+/// boundary, with control characters, line and paragraph separators
+/// (U+2028, U+2029, which JSON leaves raw and some readers take as line
+/// ends) and bidi controls (which make a line read differently from what
+/// it holds) replaced by U+FFFD.
+pub fn clip(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].to_owned()
+    text[..end]
+        .chars()
+        .map(|c| if is_unsafe(c) { '\u{fffd}' } else { c })
+        .collect()
 }
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// A URL without the `user:password@` of its authority: a Referer's
+/// credentials are never logged.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Longest version and build text copied into a record.
+pub const MAX_VERSION: usize = 64;
+/// Longest file name copied into a record.
+pub const MAX_FILE: usize = 256;
+/// Longest object name copied into a record.
+pub const MAX_OBJECT: usize = MAX_TEXT;

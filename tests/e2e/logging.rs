@@ -161,13 +161,18 @@ fn no_secrets(ctx: &Ctx) {
             "-H",
             "Authorization: Bearer header-secret",
             "-H",
-            "Referer: https://example.org/?session=ref-secret",
+            "Referer: https://alice:userinfo-secret@example.org/?session=ref-secret",
         ],
     );
     assert_eq!(r.status, 200);
     let lines = edge.wait_for_log_lines("splunk", 1);
     let text = edge.output();
-    for secret in ["query-secret", "header-secret", "ref-secret"] {
+    for secret in [
+        "query-secret",
+        "header-secret",
+        "ref-secret",
+        "userinfo-secret",
+    ] {
         assert!(!text.contains(secret), "{secret} was logged");
     }
     assert_eq!(lines[0]["event"]["request"]["query_dropped"], true);
@@ -189,4 +194,24 @@ fn no_secrets(ctx: &Ctx) {
         last["event"]["client"]["ip"], "127.0.0.0",
         "truncated by default"
     );
+
+    // A Host the service does not serve gets 421, and the client does not
+    // choose Splunk's indexed host: the envelope and the record say
+    // `unknown`, and what was sent has a field of its own.
+    let r = curl(
+        &ctx.work,
+        edge.port,
+        &edge.url("/release/stable.txt"),
+        &["-H", "Host: totally-not-dl.k8s.io"],
+    );
+    assert_eq!(r.status, 421);
+    let line = edge.wait_for_log_lines("splunk", 2)[1].clone();
+    assert_eq!(line["host"], "unknown", "{line}");
+    assert_eq!(line["event"]["request"]["host"], "unknown");
+    assert_eq!(
+        line["event"]["request"]["host_sent"],
+        "totally-not-dl.k8s.io"
+    );
+    let schema = validator(ctx);
+    assert!(schema.is_valid(&line["event"]), "{line}");
 }

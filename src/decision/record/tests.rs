@@ -196,6 +196,78 @@ fn hostile_text_is_clipped_and_escaped() {
     let r = record_for(&meta("/release/\u{1}\"\n"));
     let line = serde_json::to_string(&r).unwrap();
     assert!(!line.contains('\n'), "a record is one line");
+    // Decoded object names are clipped and carry no separators or bidi
+    // controls; the raw path was clipped already.
+    let long = format!("/release/{}.tar.gz", "a".repeat(1000));
+    let r = record_for(&meta(&long));
+    assert_eq!(r.routing.object.as_ref().map(String::len), Some(MAX_OBJECT));
+    assert_eq!(r.artifact.file.as_ref().map(String::len), Some(MAX_FILE));
+    for raw in ["/release/a%E2%80%A8b.txt", "/release/a%E2%80%AEb.txt"] {
+        let r = record_for(&meta(raw));
+        assert_eq!(
+            r.routing.object.as_deref(),
+            Some("release/a\u{fffd}b.txt"),
+            "{raw}"
+        );
+    }
+    assert_eq!(
+        clip("a\u{2029}b\u{2066}c\u{7}", 64),
+        "a\u{fffd}b\u{fffd}c\u{fffd}"
+    );
+}
+
+/// A Referer's user:password@ is never logged.
+#[test]
+fn referer_credentials_are_stripped() {
+    let mut m = meta("/release/stable.txt");
+    for (referer, logged) in [
+        (
+            "https://alice:hunter2@ci.example/job?token=x",
+            "https://ci.example/job",
+        ),
+        ("https://ci.example/a@b", "https://ci.example/a@b"),
+        ("https://token@ci.example", "https://ci.example"),
+        ("not a url", "not a url"),
+    ] {
+        m.referer = Some(referer);
+        assert_eq!(
+            record_for(&m).request.referer.as_deref(),
+            Some(logged),
+            "{referer}"
+        );
+    }
+}
+
+/// `request.host` (and so Splunk's indexed host) is a served hostname or
+/// `unknown`; what the client sent goes in `host_sent`.
+#[test]
+fn the_logged_host_is_one_the_service_serves() {
+    let served = Config::default().hosts;
+    for (host, logged, sent) in [
+        ("dl.k8s.io", "dl.k8s.io", None),
+        ("CDN.dl.k8s.io:443", "cdn.dl.k8s.io", None),
+        (
+            "totally-not-dl.k8s.io",
+            "unknown",
+            Some("totally-not-dl.k8s.io"),
+        ),
+        (
+            "dl.k8s.io:a@evil.example",
+            "unknown",
+            Some("dl.k8s.io:a@evil.example"),
+        ),
+    ] {
+        let mut m = meta("/release/stable.txt");
+        m.host = Some(host);
+        let mut r = record_for(&m);
+        r.host_among(&served);
+        assert_eq!(r.request.host.as_deref(), Some(logged), "{host}");
+        assert_eq!(
+            r.request.host_sent.as_deref(),
+            sent.map(|s| s.to_ascii_lowercase()).as_deref(),
+            "{host}"
+        );
+    }
 }
 
 #[test]
