@@ -4,6 +4,10 @@
 //! Lines may be bare records (`json` endpoints), HEC envelopes (`hec`
 //! endpoints), or Viceroy's `<endpoint> :: <line>` output; anything else is
 //! counted and skipped.
+//!
+//! Client requests are counted once: a shielded miss writes the edge's
+//! line (`routing.role = edge`) and the shield's (`role = shield`); only
+//! the edge's is a request. Shield lines say what the shields did.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -21,6 +25,13 @@ pub struct Report {
     cache: HashMap<String, u64>,
     errors: HashMap<(u64, String), u64>,
     bytes: u64,
+    /// Edge requests by POP and shield: (requests, cache hits).
+    pops: HashMap<(String, String), (u64, u64)>,
+    /// Requests served after a bucket failover, by the bucket that served.
+    failovers: HashMap<String, u64>,
+    /// Shield lines by shield: (edge requests, hits, origin fetches).
+    shields: HashMap<String, (u64, u64, u64)>,
+    pub shield_lines: u64,
 }
 
 impl Report {
@@ -41,7 +52,35 @@ impl Report {
         let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
         let bytes = r["response"]["bytes_sent"].as_u64().unwrap_or(0);
         let status = r["response"]["status"].as_u64().unwrap_or(0);
+        let cache_state = r["response"]["cache_state"].as_str().unwrap_or("-");
+        if r["routing"]["role"] == "shield" {
+            self.shield_lines += 1;
+            let entry = self
+                .shields
+                .entry(text(&r["routing"]["shield"]))
+                .or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(cache_state == "hit");
+            entry.2 += u64::from(matches!(cache_state, "miss" | "pass"));
+            return;
+        }
         self.records += 1;
+        let pop = (
+            text(&r["service"]["pop"]),
+            r["routing"]["shield"]
+                .as_str()
+                .unwrap_or("(none)")
+                .to_owned(),
+        );
+        let entry = self.pops.entry(pop).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(cache_state == "hit");
+        if r["routing"]["failover"] == true {
+            *self
+                .failovers
+                .entry(text(&r["routing"]["bucket"]))
+                .or_default() += 1;
+        }
         self.bytes += bytes;
         if (200..300).contains(&status) && r["artifact"]["version"].is_string() {
             let key = (
@@ -76,8 +115,8 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} requests, {} bytes sent, {} lines skipped\n",
-            self.records, self.bytes, self.skipped
+            "{} requests, {} bytes sent, {} lines skipped ({} shield lines, counted apart)\n",
+            self.records, self.bytes, self.skipped, self.shield_lines
         );
         let rows = sorted(&self.downloads, |(n, b)| (*n, *b));
         table(
@@ -124,6 +163,50 @@ impl Report {
                     format!("{:.1}%", **n as f64 * 100.0 / total),
                 ]
             }),
+        );
+        let ratio = |hits: u64, n: u64| format!("{:.1}%", hits as f64 * 100.0 / n.max(1) as f64);
+        let rows = sorted(&self.pops, |(n, h)| (*n, *h));
+        table(
+            &mut out,
+            "Cache hit ratio by POP and shield",
+            &["pop", "shield", "requests", "hits", "hit ratio"],
+            rows.iter().map(|((p, s), (n, h))| {
+                vec![
+                    p.clone(),
+                    s.clone(),
+                    n.to_string(),
+                    h.to_string(),
+                    ratio(*h, *n),
+                ]
+            }),
+        );
+        let rows = sorted(&self.shields, |(n, h, _)| (*n, *h));
+        table(
+            &mut out,
+            "What the shields did (their own lines)",
+            &[
+                "shield",
+                "edge requests",
+                "hits",
+                "hit ratio",
+                "origin fetches",
+            ],
+            rows.iter().map(|(s, (n, h, o))| {
+                vec![
+                    s.clone(),
+                    n.to_string(),
+                    h.to_string(),
+                    ratio(*h, *n),
+                    o.to_string(),
+                ]
+            }),
+        );
+        let rows = sorted(&self.failovers, |n| (*n, 0));
+        table(
+            &mut out,
+            "Failovers, by the bucket that served",
+            &["bucket", "requests"],
+            rows.iter().map(|(b, n)| vec![b.clone(), n.to_string()]),
         );
         let rows = sorted(&self.errors, |n| (*n, 0));
         table(
@@ -247,5 +330,38 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("cdn.dl.k8s.io  1"), "{text}");
+    }
+
+    /// A shielded miss writes two lines; the report counts one request,
+    /// and says what the shield did from the shield's line.
+    #[test]
+    fn client_requests_are_counted_once() {
+        let edge = serde_json::json!({
+            "schema": 1,
+            "request": {"host": "dl.k8s.io"},
+            "client": {"country": "US"},
+            "artifact": {"version": "v1.31.0", "os": "linux", "arch": "amd64"},
+            "routing": {"role": "edge", "shield": "iad-va-us", "bucket": "kubernetes-release", "failover": true},
+            "response": {"status": 200, "bytes_sent": 10, "cache_state": "miss"},
+            "service": {"pop": "BWI"},
+        });
+        let mut shield = edge.clone();
+        shield["routing"]["role"] = "shield".into();
+        let (edge, shield) = (edge.to_string(), shield.to_string());
+        let report = Report::from_lines([edge.as_str(), shield.as_str()]);
+        assert_eq!(report.records, 1);
+        assert_eq!(report.bytes, 10);
+        assert_eq!(report.shield_lines, 1);
+        assert_eq!(report.shields["iad-va-us"], (1, 0, 1));
+        assert_eq!(
+            report.pops[&("BWI".to_owned(), "iad-va-us".to_owned())],
+            (1, 0)
+        );
+        assert_eq!(report.failovers["kubernetes-release"], 1);
+        let text = report.render();
+        assert!(
+            text.contains("1 requests, 10 bytes sent, 0 lines skipped (1 shield lines"),
+            "{text}"
+        );
     }
 }
