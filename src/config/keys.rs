@@ -122,9 +122,9 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "service_log_endpoint",
-        kind: "log endpoint name",
+        kind: "log endpoint name, or a JSON object like a `log_endpoints` entry",
         default: "dl_edge_service",
-        effect: "Receives the service's own warnings (bad config values, unknown endpoints, origin failures) and panics, as JSON lines.",
+        effect: "Receives the service's own warnings (bad config values, unknown endpoints, origin failures) and panics. A bare name gets Splunk HEC envelopes (sourcetype `dl-edge:service`); a JSON object such as `{\"name\":\"archive\",\"format\":\"json\"}` chooses the format, index and source as `log_endpoints` entries do.",
     },
     Key {
         name: "warning_sample_rate",

@@ -14,7 +14,7 @@ pub mod overrides;
 pub mod values;
 
 use crate::shield::{Plan, PlanProblem};
-use crate::telemetry::endpoint::{check_endpoint_name, parse_endpoints, LogEndpoint};
+use crate::telemetry::endpoint::{parse_endpoints, parse_service_endpoint, LogEndpoint};
 use crate::telemetry::privacy::IpMode;
 use keys::default_of;
 pub use keys::{Key, KEYS};
@@ -79,7 +79,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogSettings {
     pub endpoints: Vec<LogEndpoint>,
-    pub service_endpoint: String,
+    /// Where the service's own log goes, and in which format.
+    pub service_endpoint: LogEndpoint,
     pub warning_sample_rate: f64,
     pub client_ip: IpMode,
     pub at_shield: bool,
@@ -148,9 +149,7 @@ impl Config {
             },
             logging: LogSettings {
                 endpoints: reader.read("log_endpoints", parse_endpoints),
-                service_endpoint: reader.read("service_log_endpoint", |v| {
-                    check_endpoint_name(v).map(|()| v.to_owned())
-                }),
+                service_endpoint: reader.read("service_log_endpoint", parse_service_endpoint),
                 warning_sample_rate: reader.read("warning_sample_rate", parse_rate),
                 client_ip: reader.read("log_client_ip", parse_ip_mode),
                 at_shield: reader.read("log_at_shield", parse_bool),

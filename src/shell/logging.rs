@@ -7,7 +7,7 @@ use dl_edge::config::{Config, ConfigWarning, LogSettings};
 use dl_edge::locality::Locality;
 use dl_edge::policy::overrides::Applied;
 use dl_edge::primitives::utc::rfc3339_millis;
-use dl_edge::telemetry::endpoint::{lines, sampled, ServiceLogLine};
+use dl_edge::telemetry::endpoint::{lines, sampled, LogEndpoint, ServiceLogLine};
 use dl_edge::telemetry::privacy::IpMode;
 use dl_edge::telemetry::record::{LogRecord, ServiceFields};
 use fastly::log::Endpoint;
@@ -36,7 +36,6 @@ impl RequestLog {
         store_problems: &[String],
     ) -> RequestLog {
         let settings = config.logging.clone();
-        let _ = fastly::log::set_panic_endpoint(settings.service_endpoint.as_str());
         let salt = match settings.client_ip {
             IpMode::Hashed => secrets::bytes(secrets::LOG_IP_SALT),
             _ => None,
@@ -48,6 +47,16 @@ impl RequestLog {
         let mut record =
             LogRecord::begin(&client.meta(), settings.client_ip, salt.as_deref(), service);
         record.host_among(&config.hosts);
+        report_panics_to(
+            settings.service_endpoint.clone(),
+            record
+                .request
+                .host
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned()),
+            record.time.start_epoch_ms,
+            record.request.id.clone(),
+        );
         record.config_warnings = (warnings.len() + store_problems.len()) as u32;
         let repeats_warnings = sampled(&record.request.id, settings.warning_sample_rate);
         let log = RequestLog {
@@ -171,17 +180,56 @@ impl RequestLog {
 
     /// One JSON line on the service log endpoint.
     fn service(&self, level: &'static str, kind: &'static str, message: &str) {
-        let time = rfc3339_millis(self.record.time.start_epoch_ms);
-        let line = ServiceLogLine {
-            time: &time,
+        write_service_line(
+            &self.settings.service_endpoint,
+            self.record.request.host.as_deref().unwrap_or("unknown"),
+            self.record.time.start_epoch_ms,
+            &self.record.request.id,
             level,
             kind,
             message,
-            request_id: &self.record.request.id,
-        }
-        .to_line();
-        if let Ok(mut endpoint) = Endpoint::try_from_name(&self.settings.service_endpoint) {
-            let _ = endpoint.write_all(line.as_bytes());
-        }
+        );
     }
+}
+
+/// One line on the service log endpoint, in its format, with one write.
+fn write_service_line(
+    endpoint: &LogEndpoint,
+    host: &str,
+    epoch_ms: i64,
+    request_id: &str,
+    level: &'static str,
+    kind: &'static str,
+    message: &str,
+) {
+    let time = rfc3339_millis(epoch_ms);
+    let line = ServiceLogLine {
+        time: &time,
+        level,
+        kind,
+        message,
+        request_id,
+    }
+    .to_line(endpoint, host, epoch_ms);
+    if let Ok(mut out) = Endpoint::try_from_name(&endpoint.name) {
+        let _ = out.write_all(line.as_bytes());
+    }
+}
+
+/// Panics go to the service log as lines like any other (level `error`,
+/// kind `panic`), not as raw text an HEC endpoint would refuse.
+fn report_panics_to(endpoint: LogEndpoint, host: String, epoch_ms: i64, request_id: String) {
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.to_string();
+        let message = dl_edge::telemetry::record::clip(&message, 2048);
+        write_service_line(
+            &endpoint,
+            &host,
+            epoch_ms,
+            &request_id,
+            "error",
+            "panic",
+            &message,
+        );
+    }));
 }

@@ -185,7 +185,8 @@ pub fn hec_line(endpoint: &LogEndpoint, record: &LogRecord) -> String {
 }
 
 /// A line for the service log: warnings and errors about the service itself
-/// (config, failover, logging), never about one request's outcome.
+/// (config, failover, logging, panics), never about one request's outcome.
+/// docs/service-log.schema.json describes both of its forms.
 #[derive(Debug, Serialize)]
 pub struct ServiceLogLine<'a> {
     pub time: &'a str,
@@ -195,10 +196,62 @@ pub struct ServiceLogLine<'a> {
     pub request_id: &'a str,
 }
 
+#[derive(Serialize)]
+struct ServiceEnvelope<'a> {
+    time: f64,
+    host: &'a str,
+    source: &'a str,
+    sourcetype: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<&'a str>,
+    event: &'a ServiceLogLine<'a>,
+}
+
 impl ServiceLogLine<'_> {
-    pub fn to_line(&self) -> String {
-        serde_json::to_string(self).expect("a service log line serializes")
+    /// The line in the endpoint's format: a HEC envelope (`host` a served
+    /// hostname or `unknown`, `time` in epoch seconds) or the bare line.
+    pub fn to_line(&self, endpoint: &LogEndpoint, host: &str, epoch_ms: i64) -> String {
+        match endpoint.format {
+            Format::Json => serde_json::to_string(self),
+            Format::Hec => serde_json::to_string(&ServiceEnvelope {
+                time: epoch_ms as f64 / 1000.0,
+                host,
+                source: &endpoint.source,
+                sourcetype: &endpoint.sourcetype,
+                index: endpoint.index.as_deref(),
+                event: self,
+            }),
+        }
+        .expect("a service log line serializes")
     }
+}
+
+/// The sourcetype of service-log lines in HEC form.
+pub const SERVICE_SOURCETYPE: &str = "dl-edge:service";
+
+/// Parses the `service_log_endpoint` value: a bare endpoint name (HEC
+/// lines, sourcetype `dl-edge:service`), or a JSON object like a
+/// `log_endpoints` entry (`{"name": "archive", "format": "json"}`).
+pub fn parse_service_endpoint(value: &str) -> Result<LogEndpoint, EndpointError> {
+    if !value.starts_with('{') {
+        check_endpoint_name(value)?;
+        return Ok(LogEndpoint {
+            name: value.to_owned(),
+            format: Format::Hec,
+            sample_rate: 1.0,
+            min_class: MinClass::All,
+            index: None,
+            source: default_source(),
+            sourcetype: SERVICE_SOURCETYPE.to_owned(),
+        });
+    }
+    let mut endpoint: LogEndpoint =
+        serde_json::from_str(value).map_err(|e| EndpointError::NotAList(e.to_string()))?;
+    check_endpoint_name(&endpoint.name)?;
+    if !value.contains("\"sourcetype\"") {
+        endpoint.sourcetype = SERVICE_SOURCETYPE.to_owned();
+    }
+    Ok(endpoint)
 }
 
 #[cfg(test)]
@@ -268,5 +321,48 @@ mod tests {
             .iter()
             .filter(|id| sampled(id, 0.1))
             .all(|id| sampled(id, 0.5)));
+    }
+
+    fn service_schema() -> jsonschema::Validator {
+        let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/service-log.schema.json"
+        )))
+        .unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    }
+
+    /// A bare name gets HEC envelopes with the service's sourcetype; a
+    /// JSON object chooses the format. Both forms match the schema.
+    #[test]
+    fn service_log_lines_follow_their_endpoints_format() {
+        let line = ServiceLogLine {
+            time: "2026-11-21T10:45:06.123Z",
+            level: "warn",
+            kind: "config",
+            message: "config key ttl_marker = \"soon\": \"soon\" is not a whole number; using the default",
+            request_id: "req-1",
+        };
+        let hec = parse_service_endpoint("dl_edge_service").unwrap();
+        assert_eq!(
+            (hec.format, hec.sourcetype.as_str()),
+            (Format::Hec, SERVICE_SOURCETYPE)
+        );
+        let text = line.to_line(&hec, "dl.k8s.io", 1_795_257_906_123);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["sourcetype"], "dl-edge:service");
+        assert_eq!(value["time"], 1_795_257_906.123);
+        assert_eq!(value["event"]["kind"], "config");
+        let schema = service_schema();
+        assert!(schema.is_valid(&value), "{text}");
+        let bare = parse_service_endpoint(r#"{"name":"archive","format":"json"}"#).unwrap();
+        assert_eq!(bare.sourcetype, SERVICE_SOURCETYPE);
+        let text = line.to_line(&bare, "dl.k8s.io", 0);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["kind"], "config");
+        assert!(schema.is_valid(&value), "{text}");
+        assert!(!schema.is_valid(&serde_json::json!({"message": "raw panic text"})));
+        assert!(parse_service_endpoint("std:out").is_err());
+        assert!(parse_service_endpoint(r#"{"name":"x","format":"xml"}"#).is_err());
     }
 }

@@ -176,6 +176,9 @@ fn parse_access_line(line: &str) -> Option<OriginHit> {
     })
 }
 
+/// The service log's default endpoint name (`service_log_endpoint`).
+pub const SERVICE_LOG: &str = "dl_edge_service";
+
 /// A Viceroy instance running the service with one config.
 pub struct Edge {
     process: Process,
@@ -237,6 +240,25 @@ impl Edge {
                     .unwrap_or_else(|e| panic!("{endpoint} line is not JSON ({e}): {l}"))
             })
             .collect()
+    }
+
+    /// The service log's records: the `event` of each HEC line (the
+    /// default form), or the line itself when it is bare.
+    pub fn service_events(&self) -> Vec<serde_json::Value> {
+        self.log_lines(SERVICE_LOG)
+            .into_iter()
+            .map(|line| match line.get("event") {
+                Some(event) => event.clone(),
+                None => line,
+            })
+            .collect()
+    }
+
+    /// Waits until the service log has at least `count` lines, then returns
+    /// their records.
+    pub fn wait_for_service_events(&self, count: usize) -> Vec<serde_json::Value> {
+        self.wait_for_log_lines(SERVICE_LOG, count);
+        self.service_events()
     }
 
     /// Waits until `endpoint` has at least `count` lines, then returns them.

@@ -60,7 +60,18 @@ fn bad_config_falls_back(ctx: &Ctx) {
         Some("public, max-age=60"),
         "the default marker TTL"
     );
-    let warnings = edge.wait_for_log_lines("dl_edge_service", 4);
+    let warnings = edge.wait_for_service_events(4);
+    // The service log is in HEC form by default, and every line matches
+    // docs/service-log.schema.json.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ctx.root.join("docs/service-log.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let schema = jsonschema::validator_for(&schema).unwrap();
+    for line in edge.log_lines(dl_edge_testkit::stack::SERVICE_LOG) {
+        assert_eq!(line["sourcetype"], "dl-edge:service", "{line}");
+        assert!(schema.is_valid(&line), "{line}");
+    }
     for key in ["ttl_marker", "routes", "origin_style", "log_endpoints"] {
         assert!(
             warnings.iter().any(|w| w["kind"] == "config"
@@ -107,7 +118,7 @@ fn overrides(ctx: &Ctx) {
     assert_eq!(line["overrides"], serde_json::json!(["short-ttl"]));
     assert_eq!(line["routing"]["bucket"], "kubernetes-release");
     let notices: Vec<String> = edge
-        .wait_for_log_lines("dl_edge_service", 2)
+        .wait_for_service_events(2)
         .iter()
         .filter(|l| l["kind"] == "override")
         .map(|l| l["message"].as_str().unwrap_or("").to_owned())

@@ -86,7 +86,7 @@ fn failover(ctx: &Ctx) {
         let line = &edge.wait_for_log_lines("splunk", 1)[0]["event"];
         assert_eq!(line["routing"]["bucket"], "kubernetes-release", "{primary}");
         assert_eq!(line["routing"]["failover"], true, "{primary}");
-        let warnings = edge.wait_for_log_lines("dl_edge_service", 1);
+        let warnings = edge.wait_for_service_events(1);
         assert!(
             warnings.iter().any(|w| w["message"]
                 .as_str()

@@ -101,12 +101,10 @@ fn hostile_origin(ctx: &Ctx) {
         );
     }
     assert!(
-        edge.log_lines("dl_edge_service")
-            .iter()
-            .any(|w| w["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("not text; treated as absent")),
+        edge.service_events().iter().any(|w| w["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not text; treated as absent")),
         "the unreadable headers are reported"
     );
 }

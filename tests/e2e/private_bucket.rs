@@ -107,7 +107,7 @@ fn signed(ctx: &Ctx) {
         r.text(),
         "bad gateway: the origin refused the service's credentials\n"
     );
-    let errors = wrong.wait_for_log_lines("dl_edge_service", 1);
+    let errors = wrong.wait_for_service_events(1);
     assert!(
         errors.iter().any(|e| e["level"] == "error"
             && e["kind"] == "origin"
@@ -132,7 +132,7 @@ fn signed(ctx: &Ctx) {
         &[],
     );
     assert_eq!(r.status, 503);
-    let errors = keyless.wait_for_log_lines("dl_edge_service", 1);
+    let errors = keyless.wait_for_service_events(1);
     assert!(errors.iter().any(|e| e["message"]
         .as_str()
         .unwrap_or("")

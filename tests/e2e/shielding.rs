@@ -178,12 +178,10 @@ fn shielding(ctx: &Ctx) {
         "it still went through the shield"
     );
     assert!(
-        edge.log_lines("dl_edge_service")
-            .iter()
-            .any(|w| w["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("without a valid token")),
+        edge.service_events().iter().any(|w| w["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("without a valid token")),
         "the forged header is reported"
     );
     // The same forgery sent straight to the shield does not make it a
@@ -238,13 +236,10 @@ fn shielding(ctx: &Ctx) {
         "iad-va-us"
     );
     assert!(
-        skipping
-            .log_lines("dl_edge_service")
-            .iter()
-            .any(|w| w["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains(&format!("{unknown} is unknown here"))),
+        skipping.service_events().iter().any(|w| w["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("{unknown} is unknown here"))),
         "the skipped candidate is reported"
     );
 
@@ -266,7 +261,7 @@ fn shielding(ctx: &Ctx) {
     );
     assert!(
         lonely
-            .wait_for_log_lines("dl_edge_service", 1)
+            .wait_for_service_events(1)
             .iter()
             .any(|w| w["kind"] == "shield"),
         "the unreachable shield is reported"
@@ -413,7 +408,7 @@ fn shield_failover(ctx: &Ctx) {
             "{what}: the edge went to the origin"
         );
         assert!(
-            edge.wait_for_log_lines("dl_edge_service", 1)
+            edge.wait_for_service_events(1)
                 .iter()
                 .any(|w| w["kind"] == "shield"
                     && w["message"]
