@@ -21,6 +21,7 @@ pub struct Delivered {
 /// manual framing (product rule 4: HEAD must keep it). A body of unknown
 /// length is streamed through a small buffer and counted.
 pub fn deliver(mut response: Response, head: bool, length: Option<u64>) -> Delivered {
+    super::logging::RESPONSE_SENT.store(true, std::sync::atomic::Ordering::SeqCst);
     if let Some(length) = length {
         response.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);
         response.send_to_client();

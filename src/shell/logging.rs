@@ -10,6 +10,10 @@ use dl_edge::primitives::utc::rfc3339_millis;
 use dl_edge::telemetry::endpoint::{lines, sampled, LogEndpoint, ServiceLogLine};
 use dl_edge::telemetry::privacy::IpMode;
 use dl_edge::telemetry::record::{LogRecord, ServiceFields};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use dl_edge::policy::response::PLAIN_TEXT_ERROR;
 use fastly::log::Endpoint;
 
 use super::client::ClientRequest;
@@ -64,6 +68,7 @@ impl RequestLog {
             settings,
             repeats_warnings,
         };
+        log.checkpoint();
         let messages = warnings.iter().map(ToString::to_string);
         log.warn_sampled("config", messages.chain(store_problems.iter().cloned()));
         if log.settings.client_ip == IpMode::Hashed && salt.is_none() {
@@ -145,9 +150,22 @@ impl RequestLog {
         self.service("error", "origin", reason);
     }
 
+    /// Keeps a copy of the record as it stands for the panic hook, which
+    /// writes it if the service panics before [`RequestLog::finish`].
+    pub fn checkpoint(&self) {
+        if let Ok(mut last) = LAST_WORDS.lock() {
+            *last = Some(LastWords {
+                record: self.record.clone(),
+                endpoints: self.settings.endpoints.clone(),
+                at_shield: self.settings.at_shield,
+            });
+        }
+    }
+
     /// Closes the record and writes one line to each endpoint that selects
     /// it, each with a single write call (every write is one line).
     pub fn finish(mut self, client: &ClientRequest, delivered: Delivered) {
+        LINE_WRITTEN.store(true, Ordering::SeqCst);
         let elapsed = client.started.elapsed().as_nanos() as u64;
         self.record
             .finished(delivered.bytes, elapsed, delivered.error.as_deref());
@@ -216,12 +234,29 @@ fn write_service_line(
     }
 }
 
-/// Panics go to the service log as lines like any other (level `error`,
-/// kind `panic`), not as raw text an HEC endpoint would refuse.
+/// What the panic hook needs to keep "exactly one line per request":
+/// the record as far as the request got, and where lines go.
+struct LastWords {
+    record: LogRecord,
+    endpoints: Vec<LogEndpoint>,
+    at_shield: bool,
+}
+
+static LAST_WORDS: Mutex<Option<LastWords>> = Mutex::new(None);
+/// The request's line went out: the panic hook must not write another.
+static LINE_WRITTEN: AtomicBool = AtomicBool::new(false);
+/// The client's response went out: the panic hook cannot answer it.
+pub static RESPONSE_SENT: AtomicBool = AtomicBool::new(false);
+
+/// If the service panics, the instance ends without the rest of the
+/// request's handling. The hook still says so on the service log (a
+/// line like any other, not raw text an HEC endpoint would refuse),
+/// answers the client with a short 502 if nothing was sent yet (never a
+/// backtrace), and writes the request's line with `error.kind =
+/// internal` if none was written.
 fn report_panics_to(endpoint: LogEndpoint, host: String, epoch_ms: i64, request_id: String) {
     std::panic::set_hook(Box::new(move |info| {
-        let message = info.to_string();
-        let message = dl_edge::telemetry::record::clip(&message, 2048);
+        let message = dl_edge::telemetry::record::clip(&info.to_string(), 2048);
         write_service_line(
             &endpoint,
             &host,
@@ -231,5 +266,35 @@ fn report_panics_to(endpoint: LogEndpoint, host: String, epoch_ms: i64, request_
             "panic",
             &message,
         );
+        let answered = !RESPONSE_SENT.swap(true, Ordering::SeqCst);
+        if answered {
+            let body = "bad gateway: the service failed on this request\n";
+            let mut response = fastly::Response::from_status(502);
+            for (name, value) in PLAIN_TEXT_ERROR {
+                response.set_header(name, value);
+            }
+            response.set_header("content-length", body.len().to_string());
+            response.set_body(body);
+            response.send_to_client();
+        }
+        if LINE_WRITTEN.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let Some(last) = LAST_WORDS.lock().ok().and_then(|mut l| l.take()) else {
+            return;
+        };
+        let mut record = last.record;
+        if answered {
+            record.response.status = 502;
+        }
+        record.panicked(&message);
+        if record.routing.role == "shield" && !last.at_shield {
+            return;
+        }
+        for (name, line) in lines(&last.endpoints, &record) {
+            if let Ok(mut out) = Endpoint::try_from_name(name) {
+                let _ = out.write_all(line.as_bytes());
+            }
+        }
     }));
 }

@@ -29,6 +29,10 @@ pub fn handle_client_request() {
     log.overrides(applied);
     let decision = decide(&client.view(), &config);
     log.record.decided(&decision);
+    log.checkpoint();
+    if let Some(header) = client.debug_header.as_deref() {
+        shielding::fire_drill(header);
+    }
     let (response, ttl) = match &decision {
         Decision::Reply(reply) => (reply_at_edge(*reply), None),
         Decision::Fetch(fetch) => {

@@ -159,6 +159,18 @@ fn token() -> Option<String> {
     secret(secrets::SHIELD_TOKEN)
 }
 
+/// A panic on purpose, for a `dl-edge-debug: <debug_token>;panic` request:
+/// operators (and the end-to-end tests) check that a panic still gets the
+/// client a short 502 and the request its one log line. Without the
+/// secret token it does nothing.
+pub fn fire_drill(header: &str) {
+    if let Some((token, "panic")) = header.split_once(';') {
+        if is_debug_token(token) {
+            panic!("fire drill: a panic asked for with the debug token");
+        }
+    }
+}
+
 /// Whether a client's `dl-edge-debug` value is the `debug_token` secret.
 pub fn is_debug_token(given: &str) -> bool {
     secret(secrets::DEBUG_TOKEN).is_some_and(|token| same(given, &token))

@@ -285,6 +285,15 @@ impl LogRecord {
         });
     }
 
+    /// Records that the service itself failed (it panicked): the one
+    /// line this request gets says so.
+    pub fn panicked(&mut self, message: &str) {
+        self.error = Some(ErrorFields {
+            kind: "internal",
+            reason: clip(message, MAX_TEXT),
+        });
+    }
+
     /// Closes the record once the body is sent (or the client left).
     pub fn finished(&mut self, bytes_sent: u64, duration_nanos: u64, client_error: Option<&str>) {
         self.response.bytes_sent = bytes_sent;

@@ -19,6 +19,10 @@ pub const CASES: &[crate::Case] = &[
         "log_lines_carry_no_secrets_and_respect_ip_privacy",
         no_secrets,
     ),
+    (
+        "a_panic_gets_a_502_and_still_exactly_one_line",
+        panic_fire_drill,
+    ),
 ];
 
 const ENDPOINTS: &str = r#"{"log_endpoints":"[{\"name\":\"splunk\",\"format\":\"hec\",\"index\":\"k8s\"},{\"name\":\"archive\",\"format\":\"json\"},{\"name\":\"errors\",\"format\":\"json\",\"min_class\":\"errors\"}]"}"#;
@@ -214,4 +218,56 @@ fn no_secrets(ctx: &Ctx) {
     );
     let schema = validator(ctx);
     assert!(schema.is_valid(&line["event"]), "{line}");
+}
+
+/// If the service panics, the client gets a short plain-text 502 (never a
+/// backtrace), the service log a `panic` line, and the request still its
+/// one line, with `error.kind = internal`. The panic is asked for with
+/// the debug token (`dl-edge-debug: <token>;panic`); a guess does nothing.
+fn panic_fire_drill(ctx: &Ctx) {
+    let edge = ctx.start_edge(
+        &dl_edge_testkit::viceroy::ViceroyConfig::on_loopback(ctx.origin.port)
+            .secret("debug_token", "e2e-debug"),
+    );
+    let r = curl(
+        &ctx.work,
+        edge.port,
+        &edge.url("/release/stable.txt"),
+        &["-H", "dl-edge-debug: guess;panic"],
+    );
+    assert_eq!(r.status, 200, "no token, no drill");
+    edge.wait_for_log_lines("splunk", 1);
+    let r = curl(
+        &ctx.work,
+        edge.port,
+        &edge.url("/release/stable.txt"),
+        &["-H", "dl-edge-debug: e2e-debug;panic"],
+    );
+    assert_eq!(r.status, 502);
+    assert_eq!(
+        r.text(),
+        "bad gateway: the service failed on this request\n"
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let lines = edge.wait_for_log_lines("splunk", 2);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        edge.log_lines("splunk").len(),
+        2,
+        "exactly one line for the panic"
+    );
+    let event = &lines[1]["event"];
+    assert_eq!(event["error"]["kind"], "internal", "{event}");
+    assert_eq!(event["response"]["status"], 502);
+    assert_eq!(
+        event["routing"]["bucket"], "kubernetes-release",
+        "the record as far as it got"
+    );
+    assert!(validator(ctx).is_valid(event), "{event}");
+    assert!(
+        edge.service_events()
+            .iter()
+            .any(|w| w["kind"] == "panic" && w["level"] == "error"),
+        "the panic is on the service log"
+    );
 }
