@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use dl_edge_testkit::stack::{Edge, Origin, Tools};
 use dl_edge_testkit::viceroy::{loopback, ViceroyConfig};
-use dl_edge_testkit::{corpus, http, proxy};
+use dl_edge_testkit::{corpus, hostile, http, proxy};
 
 /// How much more Viceroy may grow running dl-edge than running the
 /// pass-through baseline under the same traffic, in MiB: room for
@@ -44,6 +44,9 @@ enum Kind {
     Good,
     Bad,
     Injected,
+    /// An answer from the hostile origin (the test kit's), with the
+    /// status the client must get for it.
+    Hostile(u16),
     Aborted,
     Range,
 }
@@ -89,14 +92,16 @@ fn main() {
     std::fs::create_dir_all(&work).expect("create target/soak-work");
     let origin = Origin::start(&tools, &root, &work);
     let (flaky, _) = proxy::start_faulty(proxy::Fault::Unavailable);
-    let routes = r#"[{"prefix":"/faulty/","bucket":"faulty-bucket"},{"prefix":"/ci/kops/","bucket":"k8s-staging-kops","strip_prefix":true},{"prefix":"/ci/","bucket":"k8s-release-dev"},{"prefix":"/","bucket":"kubernetes-release"}]"#;
+    let hostile = hostile::start();
+    let routes = r#"[{"prefix":"/faulty/","bucket":"faulty-bucket"},{"prefix":"/hostile/","bucket":"hostile-bucket"},{"prefix":"/ci/kops/","bucket":"k8s-staging-kops","strip_prefix":true},{"prefix":"/ci/","bucket":"k8s-release-dev"},{"prefix":"/","bucket":"kubernetes-release"}]"#;
     let config = format!(
-        r#"{{"routes": {}, "bucket_backends": "{{\"faulty-bucket\":\"flaky\"}}"}}"#,
+        r#"{{"routes": {}, "bucket_backends": "{{\"faulty-bucket\":\"flaky\",\"hostile-bucket\":\"hostile\"}}"}}"#,
         serde_json::to_string(routes).unwrap()
     );
     let viceroy = ViceroyConfig::on_loopback(origin.port)
         .config_json(&config)
-        .backend("flaky", &loopback(flaky));
+        .backend("flaky", &loopback(flaky))
+        .backend_with_first_byte_timeout("hostile", &loopback(hostile), 2000);
 
     let paths = corpus::paths();
     // Thousands of range requests in the long run; 500 in the 60-second one.
@@ -116,6 +121,7 @@ fn main() {
             Kind::Range => *status == 206,
             Kind::Bad => (400..500).contains(status),
             Kind::Injected => *status == 503,
+            Kind::Hostile(expected) => status == expected,
             Kind::Aborted => true,
         };
         if !fine && problems.len() < 20 {
@@ -151,7 +157,7 @@ fn main() {
         ));
     }
     println!(
-        "soak: {sent} requests in {:.0} s ({:.0}/s): {} good, {} range, {} bad (4xx), {} injected 503, {} aborted mid-download; \
+        "soak: {sent} requests in {:.0} s ({:.0}/s): {} good, {} range, {} bad (4xx), {} injected 503, {} from a hostile origin, {} aborted mid-download; \
          {lines} log lines; 50 half-open connections held; Viceroy RSS {} -> {} MiB",
         ours.elapsed.as_secs_f64(),
         sent as f64 / ours.elapsed.as_secs_f64(),
@@ -159,6 +165,11 @@ fn main() {
         by_kind.get(&Kind::Range).unwrap_or(&0),
         by_kind.get(&Kind::Bad).unwrap_or(&0),
         by_kind.get(&Kind::Injected).unwrap_or(&0),
+        by_kind
+            .iter()
+            .filter(|(k, _)| matches!(k, Kind::Hostile(_)))
+            .map(|(_, n)| n)
+            .sum::<usize>(),
         by_kind.get(&Kind::Aborted).unwrap_or(&0),
         ours.rss_start_kib / 1024,
         ours.rss_end_kib / 1024,
@@ -302,10 +313,30 @@ fn one(port: u16, n: usize, prefix: &str, paths: &[&str]) -> (Kind, u16) {
             )
             .status,
         ),
-        16 | 17 => (
+        16 => (
             Kind::Injected,
             http::raw(port, &request("GET", "/faulty/kubectl", &ua, "")).status,
         ),
+        17 => {
+            // Every misbehaviour but the stall, whose wait would only slow
+            // the soak down.
+            const CASES: [(&str, u16); 8] = [
+                ("bad-header-bytes", 200),
+                ("many-headers", 200),
+                ("short-body", 200),
+                ("gzip-error", 500),
+                ("redirect", 302),
+                ("age", 200),
+                ("hop-by-hop", 200),
+                ("reset", 200),
+            ];
+            let (case, expected) = CASES[(n / 20) % CASES.len()];
+            let path = format!("/hostile/hostile/{case}");
+            (
+                Kind::Hostile(expected),
+                http::raw(port, &request("GET", &path, &ua, "")).status,
+            )
+        }
         _ => {
             // Read the start of a large download, then hang up.
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
