@@ -139,15 +139,16 @@ pub fn sampled(id: &str, rate: f64) -> bool {
     ((hash >> 11) as f64 / (1u64 << 53) as f64) < rate
 }
 
+/// A Splunk HEC event around a request record or a service-log line.
 #[derive(Serialize)]
-struct HecEnvelope<'a> {
+struct HecEnvelope<'a, E> {
     time: f64,
     host: &'a str,
     source: &'a str,
     sourcetype: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<&'a str>,
-    event: &'a LogRecord,
+    event: &'a E,
 }
 
 /// The lines for one request: `(endpoint name, line)` for every endpoint
@@ -196,24 +197,13 @@ pub struct ServiceLogLine<'a> {
     pub request_id: &'a str,
 }
 
-#[derive(Serialize)]
-struct ServiceEnvelope<'a> {
-    time: f64,
-    host: &'a str,
-    source: &'a str,
-    sourcetype: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    index: Option<&'a str>,
-    event: &'a ServiceLogLine<'a>,
-}
-
 impl ServiceLogLine<'_> {
     /// The line in the endpoint's format: a HEC envelope (`host` a served
     /// hostname or `unknown`, `time` in epoch seconds) or the bare line.
     pub fn to_line(&self, endpoint: &LogEndpoint, host: &str, epoch_ms: i64) -> String {
         match endpoint.format {
             Format::Json => serde_json::to_string(self),
-            Format::Hec => serde_json::to_string(&ServiceEnvelope {
+            Format::Hec => serde_json::to_string(&HecEnvelope {
                 time: epoch_ms as f64 / 1000.0,
                 host,
                 source: &endpoint.source,
