@@ -3,7 +3,8 @@
 //! ```text
 //! dl-edge-ops config check FILE [FASTLY_TOML]
 //!                                   everything wrong with a Config Store file
-//! dl-edge-ops report FILE...        tables of a file of log lines (- for stdin)
+//! dl-edge-ops report [--json] FILE...
+//!                                   tables of log files (gzip read directly, - for stdin)
 //! dl-edge-ops plan check FILE       validate a shield plan, print every problem
 //! dl-edge-ops plan export FILE STORE_ID
 //!                                   print the Config Store command for the plan
@@ -34,7 +35,9 @@ const USAGE: &str = "usage:
   dl-edge-ops config check FILE [FASTLY_TOML]
                                     check a Config Store JSON file before uploading it
                                     (exit 1 on errors; FASTLY_TOML defaults to ./fastly.toml)
-  dl-edge-ops report FILE...        tables of a file of log lines (- reads standard input)
+  dl-edge-ops report [--json] FILE...
+                                    tables of files of log lines (gzip read directly;
+                                    - reads standard input); client requests count once
   dl-edge-ops plan check FILE       validate a shield plan and print every problem
                                     (exit 1 on errors; warnings are shown only)
   dl-edge-ops plan export FILE STORE_ID
@@ -57,7 +60,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["config", "check", file] => config_check(file, "fastly.toml"),
         ["config", "check", file, toml] => config_check(file, toml),
-        ["report", files @ ..] if !files.is_empty() => report(files),
+        ["report", rest @ ..] => report(rest),
         ["plan", "check", file] => plan_check(file),
         ["plan", "export", file, store_id] => plan_export(file, store_id),
         ["plan", "simulate", rest @ ..] => plan_simulate(rest),
@@ -83,17 +86,93 @@ fn read(file: &str) -> Result<String, ExitCode> {
     })
 }
 
-fn report(files: &[&str]) -> ExitCode {
-    let mut text = String::new();
-    for file in files {
-        match read(file) {
-            Ok(t) => text.push_str(&t),
-            Err(code) => return code,
-        }
-        text.push('\n');
+/// `report [--json] FILE...`: streams each file (`-` is standard input;
+/// gzip is read directly, by its magic bytes), with a progress bar on a
+/// terminal only.
+fn report(args: &[&str]) -> ExitCode {
+    let json = args.contains(&"--json");
+    let files: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
+    if files.is_empty() {
+        return usage("report takes log files (- for standard input)");
     }
-    print!("{}", Report::from_lines(text.lines()).render());
+    let mut report = Report::default();
+    for file in files {
+        let (input, size) = match open_lines(file) {
+            Ok(opened) => opened,
+            Err(e) => {
+                eprintln!("dl-edge-ops: {file}: {e}");
+                return ExitCode::from(3);
+            }
+        };
+        let progress = progress_bar(size);
+        let mut input = input;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match input.read_line(&mut line) {
+                Ok(0) => break,
+                Ok(n) => {
+                    progress.inc(n as u64);
+                    report.add_line(&line);
+                }
+                // A line that is not UTF-8 is no record.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => report.skipped += 1,
+                Err(e) => {
+                    progress.finish_and_clear();
+                    eprintln!("dl-edge-ops: {file}: {e}");
+                    return ExitCode::from(3);
+                }
+            }
+        }
+        progress.finish_and_clear();
+    }
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render());
+    }
     ExitCode::SUCCESS
+}
+
+/// A file's lines, decompressed when it is gzip, and its size on disk
+/// (for the progress bar; none for standard input).
+fn open_lines(file: &str) -> std::io::Result<(Box<dyn std::io::BufRead>, Option<u64>)> {
+    use std::io::BufRead;
+    if file == "-" {
+        return Ok((Box::new(std::io::stdin().lock()), None));
+    }
+    let size = std::fs::metadata(file)?.len();
+    let mut raw = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
+    let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let input: Box<dyn BufRead> = if gzip {
+        // Progress counts decompressed bytes against the compressed size:
+        // only the bar's end is approximate.
+        Box::new(std::io::BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(raw),
+        ))
+    } else {
+        Box::new(raw)
+    };
+    Ok((input, Some(size).filter(|_| !gzip)))
+}
+
+/// A progress bar on standard error when it is a terminal; hidden
+/// otherwise, so pipes and CI logs stay clean.
+fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    match size {
+        Some(size) => indicatif::ProgressBar::new(size).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        ),
+        None => indicatif::ProgressBar::new_spinner(),
+    }
 }
 
 /// Checks a plan file and prints every finding; `Err` (exit 1) when the
@@ -368,5 +447,31 @@ fn config_check(file: &str, fastly_toml: &str) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_lines;
+    use std::io::Write;
+
+    /// A gzip log is read as its lines, whatever its name.
+    #[test]
+    fn gzip_logs_are_read_directly() {
+        let dir = std::env::temp_dir().join(format!("dl-edge-ops-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("day.log");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"one\ntwo\n").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let (input, size) = open_lines(path.to_str().unwrap()).unwrap();
+        let lines: Vec<String> = std::io::BufRead::lines(input).map(Result::unwrap).collect();
+        assert_eq!(lines, ["one", "two"]);
+        assert_eq!(size, None, "no byte total for a compressed file");
+        std::fs::write(&path, "plain\n").unwrap();
+        let (input, size) = open_lines(path.to_str().unwrap()).unwrap();
+        assert_eq!(std::io::BufRead::lines(input).count(), 1);
+        assert_eq!(size, Some(6));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

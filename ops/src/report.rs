@@ -36,16 +36,57 @@ pub struct Report {
 
 impl Report {
     /// Reads every line.
+    #[cfg(test)]
     pub fn from_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Report {
         let mut report = Report::default();
         for line in lines {
-            match record_of(line) {
-                Some(record) => report.add(&record),
-                None if line.trim().is_empty() => {}
-                None => report.skipped += 1,
-            }
+            report.add_line(line);
         }
         report
+    }
+
+    /// Counts one line: a record in any of its wrappings, or a skip.
+    pub fn add_line(&mut self, line: &str) {
+        match record_of(line) {
+            Some(record) => self.add(&record),
+            None if line.trim().is_empty() => {}
+            None => self.skipped += 1,
+        }
+    }
+
+    /// The same tables as data, for scripts: every view a list of rows.
+    pub fn to_json(&self) -> Value {
+        let rows = |pairs: Vec<Value>| Value::Array(pairs);
+        serde_json::json!({
+            "requests": self.records,
+            "bytes_sent": self.bytes,
+            "skipped_lines": self.skipped,
+            "shield_lines": self.shield_lines,
+            "downloads": rows(sorted(&self.downloads, |(n, b)| (*n, *b)).into_iter().map(|((v, o, a), (n, b))| {
+                serde_json::json!({"version": v, "os": o, "arch": a, "requests": n, "bytes": b})
+            }).collect()),
+            "clouds": rows(sorted(&self.clouds, |(n, b)| (*n, *b)).into_iter().map(|((c, r), (n, b))| {
+                serde_json::json!({"cloud": c, "region": r, "requests": n, "bytes": b})
+            }).collect()),
+            "hosts": rows(sorted(&self.hosts, |n| (*n, 0)).into_iter().map(|(h, n)| {
+                serde_json::json!({"host": h, "requests": n})
+            }).collect()),
+            "cache_states": rows(sorted(&self.cache, |n| (*n, 0)).into_iter().map(|(s, n)| {
+                serde_json::json!({"cache_state": s, "requests": n})
+            }).collect()),
+            "pops": rows(sorted(&self.pops, |(n, h)| (*n, *h)).into_iter().map(|((p, s), (n, h))| {
+                serde_json::json!({"pop": p, "shield": s, "requests": n, "hits": h})
+            }).collect()),
+            "shields": rows(sorted(&self.shields, |(n, h, _)| (*n, *h)).into_iter().map(|(s, (n, h, o))| {
+                serde_json::json!({"shield": s, "edge_requests": n, "hits": h, "origin_fetches": o})
+            }).collect()),
+            "failovers": rows(sorted(&self.failovers, |n| (*n, 0)).into_iter().map(|(b, n)| {
+                serde_json::json!({"bucket": b, "requests": n})
+            }).collect()),
+            "errors": rows(sorted(&self.errors, |n| (*n, 0)).into_iter().map(|((s, r), n)| {
+                serde_json::json!({"status": s, "reason": r, "requests": n})
+            }).collect()),
+        })
     }
 
     fn add(&mut self, r: &Value) {
@@ -115,8 +156,11 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} requests, {} bytes sent, {} lines skipped ({} shield lines, counted apart)\n",
-            self.records, self.bytes, self.skipped, self.shield_lines
+            "{} requests, {} sent, {} lines skipped ({} shield lines, counted apart)\n",
+            self.records,
+            human_bytes(self.bytes),
+            self.skipped,
+            self.shield_lines
         );
         let rows = sorted(&self.downloads, |(n, b)| (*n, *b));
         table(
@@ -129,7 +173,7 @@ impl Report {
                     o.clone(),
                     a.clone(),
                     n.to_string(),
-                    b.to_string(),
+                    human_bytes(*b),
                 ]
             }),
         );
@@ -141,7 +185,7 @@ impl Report {
             &["cloud", "region", "requests", "share", "bytes"],
             rows.iter().map(|((c, r), (n, b))| {
                 let share = format!("{:.1}%", *n as f64 * 100.0 / total);
-                vec![c.clone(), r.clone(), n.to_string(), share, b.to_string()]
+                vec![c.clone(), r.clone(), n.to_string(), share, human_bytes(*b)]
             }),
         );
         let rows = sorted(&self.hosts, |n| (*n, 0));
@@ -217,6 +261,22 @@ impl Report {
                 .map(|((s, r), n)| vec![s.to_string(), r.clone(), n.to_string()]),
         );
         out
+    }
+}
+
+/// Bytes as people read them: `512 B`, `1.5 KB`, `63.40 GB` (powers of
+/// 1000, as network volumes are counted).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{n} B"),
+        _ => format!("{value:.2} {}", UNITS[unit]),
     }
 }
 
@@ -322,13 +382,18 @@ mod tests {
         assert_eq!(report.errors[&(400, "dot_segment".to_owned())], 1);
         let text = report.render();
         assert!(
-            text.contains("3 requests, 180 bytes sent, 1 lines skipped"),
+            text.contains("3 requests, 180 B sent, 1 lines skipped"),
             "{text}"
         );
         assert!(
-            text.contains("v1.31.0  linux  amd64  2         150"),
+            text.contains("v1.31.0  linux  amd64  2         150 B"),
             "{text}"
         );
+        let json = report.to_json();
+        assert_eq!(json["requests"], 3);
+        assert_eq!(json["downloads"][0]["version"], "v1.31.0");
+        assert_eq!(json["downloads"][0]["bytes"], 150);
+        assert_eq!(json["errors"][0]["reason"], "dot_segment");
         assert!(text.contains("cdn.dl.k8s.io  1"), "{text}");
     }
 
@@ -360,8 +425,21 @@ mod tests {
         assert_eq!(report.failovers["kubernetes-release"], 1);
         let text = report.render();
         assert!(
-            text.contains("1 requests, 10 bytes sent, 0 lines skipped (1 shield lines"),
+            text.contains("1 requests, 10 B sent, 0 lines skipped (1 shield lines"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn bytes_read_as_people_read_them() {
+        for (n, text) in [
+            (0, "0 B"),
+            (999, "999 B"),
+            (1_500, "1.50 KB"),
+            (63_400_000_000, "63.40 GB"),
+            (5_100_000_000_000_000, "5.10 PB"),
+        ] {
+            assert_eq!(human_bytes(n), text);
+        }
     }
 }

@@ -2,9 +2,14 @@
 //! carried.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use fastly::http::FramingHeadersMode;
 use fastly::Response;
+
+/// The client's response went out: a panic after this cannot answer it
+/// (the panic hook in `logging` reads it).
+pub static RESPONSE_SENT: AtomicBool = AtomicBool::new(false);
 
 /// What was handed to the client.
 pub struct Delivered {
@@ -21,7 +26,7 @@ pub struct Delivered {
 /// manual framing (product rule 4: HEAD must keep it). A body of unknown
 /// length is streamed through a small buffer and counted.
 pub fn deliver(mut response: Response, head: bool, length: Option<u64>) -> Delivered {
-    super::logging::RESPONSE_SENT.store(true, std::sync::atomic::Ordering::SeqCst);
+    RESPONSE_SENT.store(true, Ordering::SeqCst);
     if let Some(length) = length {
         response.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);
         response.send_to_client();

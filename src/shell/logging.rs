@@ -245,8 +245,6 @@ struct LastWords {
 static LAST_WORDS: Mutex<Option<LastWords>> = Mutex::new(None);
 /// The request's line went out: the panic hook must not write another.
 static LINE_WRITTEN: AtomicBool = AtomicBool::new(false);
-/// The client's response went out: the panic hook cannot answer it.
-pub static RESPONSE_SENT: AtomicBool = AtomicBool::new(false);
 
 /// If the service panics, the instance ends without the rest of the
 /// request's handling. The hook still says so on the service log (a
@@ -266,7 +264,7 @@ fn report_panics_to(endpoint: LogEndpoint, host: String, epoch_ms: i64, request_
             "panic",
             &message,
         );
-        let answered = !RESPONSE_SENT.swap(true, Ordering::SeqCst);
+        let answered = !super::delivery::RESPONSE_SENT.swap(true, Ordering::SeqCst);
         if answered {
             let body = "bad gateway: the service failed on this request\n";
             let mut response = fastly::Response::from_status(502);
