@@ -12,6 +12,9 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 /// Counts gathered from the records.
@@ -89,17 +92,14 @@ impl Report {
         })
     }
 
-    fn add(&mut self, r: &Value) {
-        let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
-        let bytes = r["response"]["bytes_sent"].as_u64().unwrap_or(0);
-        let status = r["response"]["status"].as_u64().unwrap_or(0);
-        let cache_state = r["response"]["cache_state"].as_str().unwrap_or("-");
-        if r["routing"]["role"] == "shield" {
+    fn add(&mut self, r: &Rec<'_>) {
+        let text = |v: &Option<Cow<'_, str>>| v.as_deref().unwrap_or("-").to_owned();
+        let bytes = r.response.bytes_sent;
+        let status = u64::from(r.response.status);
+        let cache_state = r.response.cache_state.as_deref().unwrap_or("-");
+        if r.routing.role.as_deref() == Some("shield") {
             self.shield_lines += 1;
-            let entry = self
-                .shields
-                .entry(text(&r["routing"]["shield"]))
-                .or_default();
+            let entry = self.shields.entry(text(&r.routing.shield)).or_default();
             entry.0 += 1;
             entry.1 += u64::from(cache_state == "hit");
             entry.2 += u64::from(matches!(cache_state, "miss" | "pass"));
@@ -107,46 +107,42 @@ impl Report {
         }
         self.records += 1;
         let pop = (
-            text(&r["service"]["pop"]),
-            r["routing"]["shield"]
-                .as_str()
-                .unwrap_or("(none)")
-                .to_owned(),
+            text(&r.service.pop),
+            r.routing.shield.as_deref().unwrap_or("(none)").to_owned(),
         );
         let entry = self.pops.entry(pop).or_default();
         entry.0 += 1;
         entry.1 += u64::from(cache_state == "hit");
-        if r["routing"]["failover"] == true {
-            *self
-                .failovers
-                .entry(text(&r["routing"]["bucket"]))
-                .or_default() += 1;
+        if r.routing.failover {
+            *self.failovers.entry(text(&r.routing.bucket)).or_default() += 1;
         }
         self.bytes += bytes;
-        if (200..300).contains(&status) && r["artifact"]["version"].is_string() {
+        if (200..300).contains(&status) && r.artifact.version.is_some() {
             let key = (
-                text(&r["artifact"]["version"]),
-                text(&r["artifact"]["os"]),
-                text(&r["artifact"]["arch"]),
+                text(&r.artifact.version),
+                text(&r.artifact.os),
+                text(&r.artifact.arch),
             );
             let entry = self.downloads.entry(key).or_default();
             entry.0 += 1;
             entry.1 += bytes;
         }
-        let cloud = match r["client"]["cloud"].as_str() {
-            Some(cloud) => (cloud.to_owned(), text(&r["client"]["cloud_region"])),
-            None => ("(none)".to_owned(), text(&r["client"]["country"])),
+        let cloud = match r.client.cloud.as_deref() {
+            Some(cloud) => (cloud.to_owned(), text(&r.client.cloud_region)),
+            None => ("(none)".to_owned(), text(&r.client.country)),
         };
         let entry = self.clouds.entry(cloud).or_default();
         entry.0 += 1;
         entry.1 += bytes;
-        *self.hosts.entry(text(&r["request"]["host"])).or_default() += 1;
-        *self
-            .cache
-            .entry(text(&r["response"]["cache_state"]))
-            .or_default() += 1;
-        if status >= 400 || !r["error"].is_null() {
-            let reason = r["error"]["reason"].as_str().unwrap_or("").to_owned();
+        *self.hosts.entry(text(&r.request.host)).or_default() += 1;
+        *self.cache.entry(cache_state.to_owned()).or_default() += 1;
+        if status >= 400 || r.error.is_some() {
+            let reason = r
+                .error
+                .as_ref()
+                .and_then(|e| e.reason.as_deref())
+                .unwrap_or("")
+                .to_owned();
             *self.errors.entry((status, reason)).or_default() += 1;
         }
     }
@@ -280,19 +276,88 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// The record in a line, whatever its wrapping.
-pub fn record_of(line: &str) -> Option<Value> {
+/// The parts of a record the report reads, borrowed from the line (a text
+/// written with JSON escapes is copied), so a day of lines allocates
+/// little; everything else is skipped unread.
+#[derive(Deserialize)]
+pub struct Rec<'a> {
+    schema: u32,
+    #[serde(default, borrow)]
+    request: Fields<'a>,
+    #[serde(default, borrow)]
+    client: Fields<'a>,
+    #[serde(default, borrow)]
+    artifact: Fields<'a>,
+    #[serde(default, borrow)]
+    routing: Fields<'a>,
+    #[serde(default, borrow)]
+    response: Fields<'a>,
+    #[serde(default, borrow)]
+    service: Fields<'a>,
+    #[serde(default, borrow)]
+    error: Option<Fields<'a>>,
+}
+
+/// One group of a record: every field the report reads from any group.
+#[derive(Deserialize, Default)]
+struct Fields<'a> {
+    #[serde(default, borrow)]
+    host: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    cloud: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    cloud_region: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    country: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    os: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    arch: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    role: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    shield: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    bucket: Option<Cow<'a, str>>,
+    #[serde(default)]
+    failover: bool,
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    bytes_sent: u64,
+    #[serde(default, borrow)]
+    cache_state: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pop: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    event: Rec<'a>,
+}
+
+/// The record in a line, whatever its wrapping: bare, a HEC envelope, or
+/// Viceroy's `endpoint :: line`.
+pub fn record_of(line: &str) -> Option<Rec<'_>> {
     let json = match line.split_once(" :: ") {
         Some((endpoint, rest)) if !endpoint.contains('{') => rest,
         _ => line,
     };
-    let value: Value = serde_json::from_str(json.trim()).ok()?;
-    let record = if value.get("event").is_some() {
-        value["event"].clone()
-    } else {
-        value
+    let json = json.trim();
+    let enveloped = json
+        .contains("\"event\":")
+        .then(|| serde_json::from_str::<Envelope>(json).ok())
+        .flatten();
+    let record = match enveloped {
+        Some(envelope) => envelope.event,
+        None => serde_json::from_str::<Rec>(json).ok()?,
     };
-    (record["schema"] == 1).then_some(record)
+    (record.schema == 1).then_some(record)
 }
 
 /// Entries, biggest count first, then by key.
