@@ -36,6 +36,9 @@ pub struct Ctx {
     pub origin: Origin,
     pub proxy: Proxy,
     pub edge: Edge,
+    /// The operator tool, to read the lines the service wrote as an
+    /// operator would (`DL_EDGE_OPS`, which scripts/test builds).
+    pub ops: PathBuf,
 }
 
 impl Ctx {
@@ -95,7 +98,10 @@ type Case = (&'static str, fn(&Ctx));
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let Some(tools) = Tools::for_suite(&root, "e2e", "scripts/test", &[]) else {
+    let ops = std::env::var_os("DL_EDGE_OPS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/debug/dl-edge-ops"));
+    let Some(tools) = Tools::for_suite(&root, "e2e", "scripts/test", &[&ops]) else {
         return;
     };
     let work = root.join("target/e2e-work");
@@ -111,6 +117,7 @@ fn main() {
         origin,
         proxy,
         edge,
+        ops,
     };
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let cases: Vec<Case> = [

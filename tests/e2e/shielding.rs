@@ -141,6 +141,13 @@ fn shielding(ctx: &Ctx) {
         assert_eq!(last["event"]["routing"]["role"], "shield");
         assert_eq!(last["event"]["routing"]["shield"], expected_shield);
     }
+    // Two client requests, each shielded: two edge lines and two shield
+    // lines, and the operator's report counts two requests.
+    let mut lines = edge.output();
+    lines.push_str(&shield.output());
+    let report = report_of(ctx, &lines);
+    assert_eq!(report["requests"], 2, "{report}");
+    assert_eq!(report["shield_lines"], 2, "{report}");
     assert!(
         origin_requests(&edge_origin).is_empty(),
         "the edge went to the origin: {:?}",
@@ -418,4 +425,24 @@ fn shield_failover(ctx: &Ctx) {
             "{what}: the failed shield is reported"
         );
     }
+}
+
+/// `dl-edge-ops report --json` over some lines of Viceroy output.
+fn report_of(ctx: &Ctx, lines: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = std::process::Command::new(&ctx.ops)
+        .args(["report", "--json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run dl-edge-ops");
+    child
+        .stdin
+        .take()
+        .expect("its stdin")
+        .write_all(lines.as_bytes())
+        .expect("feed it the lines");
+    let out = child.wait_with_output().expect("dl-edge-ops report");
+    assert!(out.status.success(), "dl-edge-ops report failed");
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
 }
