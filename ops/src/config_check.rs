@@ -57,8 +57,9 @@ impl std::fmt::Display for Problem {
 
 /// Checks a Config Store file (a flat JSON object of string values, the
 /// format Viceroy and `fastly config-store-entry` use) against the keys the
-/// service knows, the backends `fastly.toml` sets up, and the time `now`.
-pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
+/// service knows, the backends `fastly.toml` sets up (when a manifest is
+/// given), and the time `now`.
+pub fn check(file: &str, fastly_toml: Option<&str>, now: i64) -> Vec<Problem> {
     let map: HashMap<String, String> =
         match serde_json::from_str::<HashMap<String, serde_json::Value>>(file) {
             Ok(raw) => {
@@ -100,6 +101,9 @@ pub fn check(file: &str, fastly_toml: &str, now: i64) -> Vec<Problem> {
             });
         }
     }
+    let Some(fastly_toml) = fastly_toml else {
+        return problems;
+    };
     let backends = setup_backends(fastly_toml);
     let mut buckets = BTreeSet::new();
     for route in &config.routes {
@@ -148,8 +152,13 @@ mod tests {
 
     #[test]
     fn an_empty_file_and_the_defaults_are_clean() {
-        assert!(check("{}", TOML, NOW).is_empty());
-        assert!(check(r#"{"ttl_marker":"30","hosts":"dl.k8s.io"}"#, TOML, NOW).is_empty());
+        assert!(check("{}", Some(TOML), NOW).is_empty());
+        assert!(check(
+            r#"{"ttl_marker":"30","hosts":"dl.k8s.io"}"#,
+            Some(TOML),
+            NOW
+        )
+        .is_empty());
     }
 
     #[test]
@@ -158,7 +167,7 @@ mod tests {
             r#"{"ttl_marker":"soon","colour":"red","routes":"[{\"prefix\":\"/\",\"bucket\":\"main\",\"fallback\":\"backup-eu\"}]",
                 "bucket_backends":"{\"backup-eu\":\"gcs_eu\"}",
                 "overrides":"[{\"name\":\"old\",\"kind\":\"no_shield\",\"expires\":\"2020-01-01T00:00:00Z\"},{\"name\":\"forever\",\"kind\":\"no_shield\"}]"}"#,
-            TOML,
+            Some(TOML),
             NOW,
         );
         let bad = |key, value: &str, reason, fell_back| {
@@ -210,7 +219,7 @@ mod tests {
 
     #[test]
     fn values_must_be_strings() {
-        let found = check(r#"{"ttl_marker":30}"#, TOML, NOW);
+        let found = check(r#"{"ttl_marker":30}"#, Some(TOML), NOW);
         assert_eq!(
             found,
             [Problem::NotAString {
@@ -223,7 +232,7 @@ mod tests {
             "ttl_marker: Config Store values are strings; write \"30\""
         );
         assert!(matches!(
-            check("[1,2]", TOML, NOW).as_slice(),
+            check("[1,2]", Some(TOML), NOW).as_slice(),
             [Problem::NotAnObject(_)]
         ));
     }
@@ -232,10 +241,26 @@ mod tests {
     fn an_expired_override_is_a_warning_not_an_error() {
         let problems = check(
             r#"{"overrides":"[{\"name\":\"old\",\"kind\":\"no_shield\",\"expires\":\"2020-01-01T00:00:00Z\"}]"}"#,
-            TOML,
+            Some(TOML),
             NOW,
         );
         assert_eq!(problems.len(), 1);
         assert!(!problems[0].is_error());
+    }
+
+    /// Without a manifest the backends are not checked; the rest is.
+    #[test]
+    fn without_a_manifest_backends_are_not_checked() {
+        let file =
+            r#"{"ttl_marker":"soon","bucket_backends":"{\"kubernetes-release\":\"nowhere\"}"}"#;
+        let with = check(file, Some(TOML), NOW);
+        let without = check(file, None, NOW);
+        assert!(with
+            .iter()
+            .any(|p| matches!(p, Problem::MissingBackend { .. })));
+        assert!(!without
+            .iter()
+            .any(|p| matches!(p, Problem::MissingBackend { .. })));
+        assert_eq!(without.len(), 1, "{without:?}");
     }
 }

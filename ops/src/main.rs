@@ -1,23 +1,15 @@
-//! dl-edge's operator tools, native, reusing the core.
-//!
-//! ```text
-//! dl-edge-ops config check FILE [FASTLY_TOML]
-//!                                   everything wrong with a Config Store file
-//! dl-edge-ops report [--json] FILE...
-//!                                   tables of log files (gzip read directly, - for stdin)
-//! dl-edge-ops plan check FILE       validate a shield plan, print every problem
-//! dl-edge-ops plan export FILE STORE_ID
-//!                                   print the Config Store command for the plan
-//! dl-edge-ops plan simulate [--json] [--cache-bytes N] [--origin LAT,LON] PLAN... TRAFFIC
-//!                                   replay traffic: no shielding, the static shield, the plans
-//! dl-edge-ops traffic N [SEED] [--profile FILE]
-//!                                   synthetic traffic lines for simulate
-//! ```
+//! dl-edge's operator tools, native, reusing the core: `dl-edge-ops
+//! --help` lists them. Exit codes: 0 clean, 1 problems found, 2 usage, 3
+//! could not read input.
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use dl_edge::config::Config;
+use dl_edge::shield::Plan;
+
 mod config_check;
 mod json_keys;
 mod optimize;
@@ -28,51 +20,159 @@ mod report;
 mod simulate;
 mod traffic;
 
-use dl_edge::shield::Plan;
 use report::Report;
 
-const USAGE: &str = "usage:
-  dl-edge-ops config check FILE [FASTLY_TOML]
-                                    check a Config Store JSON file before uploading it
-                                    (exit 1 on errors; FASTLY_TOML defaults to ./fastly.toml)
-  dl-edge-ops report [--json] FILE...
-                                    tables of files of log lines (gzip read directly;
-                                    - reads standard input); client requests count once
-  dl-edge-ops plan check FILE       validate a shield plan and print every problem
-                                    (exit 1 on errors; warnings are shown only)
-  dl-edge-ops plan export FILE STORE_ID
-                                    print the command that sets the plan in that store
-  dl-edge-ops plan simulate [--json] [--cache-bytes N] [--origin LAT,LON] PLAN... TRAFFIC
-                                    replay traffic lines or the service's log lines
-                                    (client lines) in time order under no shielding,
-                                    the built-in static shield and each plan
-  dl-edge-ops plan optimize [--max-origin-ratio R] [--sample N] TRAFFIC
-                                    propose the plan with the fastest edge misses whose
-                                    origin bytes stay within R (1.2) x the static shield's,
-                                    searched on the first N (200000) requests
-  dl-edge-ops traffic N [SEED] [--profile FILE]
-                                    print N traffic lines of a day (JSONL) from a profile
-                                    (default: ops/profiles/dl-k8s-io.json)";
+/// Problems found in what was checked.
+const PROBLEMS: u8 = 1;
+/// An input could not be read.
+const UNREADABLE: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "dl-edge-ops",
+    version,
+    about = "dl-edge's operator tools: config and plan checks, the shield planner, traffic, log reports",
+    after_help = "Exit codes: 0 clean, 1 problems found, 2 usage, 3 could not read input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The Config Store file
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Shield plans: check, export, simulate, optimize
+    Plan {
+        #[command(subcommand)]
+        command: PlanCommand,
+    },
+    /// Tables of log files (gzip read directly, - for standard input);
+    /// client requests count once, shield lines apart
+    Report {
+        /// Print the tables as one JSON object
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+    },
+    /// Traffic lines of a day (JSONL) from a profile, for plan simulate
+    Traffic {
+        /// How many requests
+        requests: u64,
+        /// The same seed gives the same traffic
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The profile (default: the bundled ops/profiles/dl-k8s-io.json)
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Everything wrong with a Config Store file before it is uploaded
+    /// (exit 1 on errors)
+    Check {
+        /// A flat JSON object of string values
+        file: String,
+        /// Check bucket backends against this manifest's [setup.backends]
+        #[arg(long, value_name = "FASTLY_TOML")]
+        manifest: Option<PathBuf>,
+        /// Print the findings as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// Every problem of a shield plan (exit 1 on errors; warnings shown)
+    Check {
+        file: String,
+        /// Print the findings as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// The command that sets a checked plan in a Config Store
+    Export { file: String, store_id: String },
+    /// Replay traffic or log lines under no shielding, the static shield
+    /// and each plan
+    Simulate {
+        /// Print the figures as one JSON object
+        #[arg(long)]
+        json: bool,
+        /// Each cache holds at most this many bytes (least recently used
+        /// go first)
+        #[arg(long, value_name = "BYTES")]
+        cache_bytes: Option<u64>,
+        /// Where the origin is (default: GCS us-central1)
+        #[arg(long, value_name = "LAT,LON", value_parser = lat_lon)]
+        origin: Option<(f64, f64)>,
+        /// Plan files, then the traffic file (- for standard input)
+        #[arg(required = true, num_args = 1.., value_name = "PLAN... TRAFFIC")]
+        files: Vec<String>,
+    },
+    /// Propose the plan with the fastest edge misses within an egress bound
+    /// (the plan on stdout, its figures on stderr)
+    Optimize {
+        traffic: String,
+        /// Origin bytes at most this many times the static shield's
+        #[arg(long, default_value_t = 1.2)]
+        max_origin_ratio: f64,
+        /// Search on the first N requests
+        #[arg(long, default_value_t = 200_000)]
+        sample: usize,
+    },
+}
+
+fn lat_lon(text: &str) -> Result<(f64, f64), String> {
+    let parse = || {
+        let (lat, lon) = text.split_once(',')?;
+        Some((lat.trim().parse().ok()?, lon.trim().parse().ok()?))
+    };
+    parse().ok_or_else(|| format!("{text:?} is not LAT,LON"))
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        ["config", "check", file] => config_check(file, "fastly.toml"),
-        ["config", "check", file, toml] => config_check(file, toml),
-        ["report", rest @ ..] => report(rest),
-        ["plan", "check", file] => plan_check(file),
-        ["plan", "export", file, store_id] => plan_export(file, store_id),
-        ["plan", "simulate", rest @ ..] => plan_simulate(rest),
-        ["plan", "optimize", rest @ ..] => plan_optimize(rest),
-        ["traffic", rest @ ..] => traffic(rest),
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+    match Cli::parse().command {
+        Command::Config {
+            command:
+                ConfigCommand::Check {
+                    file,
+                    manifest,
+                    json,
+                },
+        } => config_check(&file, manifest.as_deref(), json),
+        Command::Plan { command } => match command {
+            PlanCommand::Check { file, json } => plan_check(&file, json),
+            PlanCommand::Export { file, store_id } => plan_export(&file, &store_id),
+            PlanCommand::Simulate {
+                json,
+                cache_bytes,
+                origin,
+                files,
+            } => plan_simulate(&files, json, cache_bytes, origin),
+            PlanCommand::Optimize {
+                traffic,
+                max_origin_ratio,
+                sample,
+            } => plan_optimize(&traffic, max_origin_ratio, sample),
+        },
+        Command::Report { json, files } => report(&files, json),
+        Command::Traffic {
+            requests,
+            seed,
+            profile,
+        } => traffic(requests, seed, profile),
     }
 }
 
+/// A whole input file (`-` is standard input), or exit 3.
 fn read(file: &str) -> Result<String, ExitCode> {
     let mut text = String::new();
     let read = if file == "-" {
@@ -80,32 +180,23 @@ fn read(file: &str) -> Result<String, ExitCode> {
     } else {
         std::fs::read_to_string(file).map(|t| text = t)
     };
-    read.map(|()| text).map_err(|e| {
-        eprintln!("dl-edge-ops: {file}: {e}");
-        ExitCode::from(1)
-    })
+    read.map(|()| text).map_err(|e| unreadable(file, &e))
 }
 
-/// `report [--json] FILE...`: streams each file (`-` is standard input;
-/// gzip is read directly, by its magic bytes), with a progress bar on a
-/// terminal only.
-fn report(args: &[&str]) -> ExitCode {
-    let json = args.contains(&"--json");
-    let files: Vec<&str> = args.iter().copied().filter(|a| *a != "--json").collect();
-    if files.is_empty() {
-        return usage("report takes log files (- for standard input)");
-    }
+fn unreadable(file: &str, e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("dl-edge-ops: {file}: {e}");
+    ExitCode::from(UNREADABLE)
+}
+
+/// Streams each file, with a progress bar on a terminal only.
+fn report(files: &[String], json: bool) -> ExitCode {
     let mut report = Report::default();
     for file in files {
-        let (input, size) = match open_lines(file) {
+        let (mut input, size) = match open_lines(file) {
             Ok(opened) => opened,
-            Err(e) => {
-                eprintln!("dl-edge-ops: {file}: {e}");
-                return ExitCode::from(3);
-            }
+            Err(e) => return unreadable(file, &e),
         };
         let progress = progress_bar(size);
-        let mut input = input;
         let mut line = String::new();
         loop {
             line.clear();
@@ -119,8 +210,7 @@ fn report(args: &[&str]) -> ExitCode {
                 Err(e) if e.kind() == std::io::ErrorKind::InvalidData => report.skipped += 1,
                 Err(e) => {
                     progress.finish_and_clear();
-                    eprintln!("dl-edge-ops: {file}: {e}");
-                    return ExitCode::from(3);
+                    return unreadable(file, &e);
                 }
             }
         }
@@ -175,46 +265,66 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
     }
 }
 
-/// Checks a plan file and prints every finding; `Err` (exit 1) when the
-/// plan has errors.
-fn load_plan(file: &str) -> Result<(String, Plan), ExitCode> {
+/// Checks a plan file and reports every finding (as text unless `json`);
+/// `Err` (exit 1, or 3 if unreadable) when the plan has errors.
+fn load_plan(file: &str, json: bool) -> Result<(String, Plan), ExitCode> {
     let text = read(file)?;
     let (plan, findings) = match plan_check::check(&text) {
         Ok(checked) => checked,
         Err(finding) => {
-            println!("{file}: error: {finding}");
-            println!("{file}: not a plan; the service would use the built-in plan");
-            return Err(ExitCode::from(1));
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"file": file, "valid": false, "findings": [
+                        {"level": "error", "message": finding.to_string()}
+                    ]})
+                );
+            } else {
+                println!("{file}: error: {finding}");
+                println!("{file}: not a plan; the service would use the built-in plan");
+            }
+            return Err(ExitCode::from(PROBLEMS));
         }
     };
-    for finding in &findings {
-        let level = if finding.is_error() {
-            "error"
-        } else {
-            "warning"
-        };
-        println!("{file}: {level}: {finding}");
-    }
+    let level = |f: &plan_check::Finding| if f.is_error() { "error" } else { "warning" };
     let errors = findings.iter().filter(|f| f.is_error()).count();
-    if errors > 0 {
+    if json {
+        let listed: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|f| serde_json::json!({"level": level(f), "message": f.to_string()}))
+            .collect();
         println!(
-            "{file}: {errors} error(s), {} warning(s)",
-            findings.len() - errors
+            "{}",
+            serde_json::json!({"file": file, "valid": errors == 0, "findings": listed})
         );
-        return Err(ExitCode::from(1));
+    } else {
+        for finding in &findings {
+            println!("{file}: {}: {finding}", level(finding));
+        }
+    }
+    if errors > 0 {
+        if !json {
+            println!(
+                "{file}: {errors} error(s), {} warning(s)",
+                findings.len() - errors
+            );
+        }
+        return Err(ExitCode::from(PROBLEMS));
     }
     Ok((text, plan))
 }
 
-fn plan_check(file: &str) -> ExitCode {
-    match load_plan(file) {
+fn plan_check(file: &str, json: bool) -> ExitCode {
+    match load_plan(file, json) {
         Ok((_, plan)) => {
-            println!(
-                "{file}: valid: {} group(s) with candidates, {} rule(s), granularity {:?}",
-                plan.groups.len(),
-                plan.rules.len(),
-                plan.granularity
-            );
+            if !json {
+                println!(
+                    "{file}: valid: {} group(s) with candidates, {} rule(s), granularity {:?}",
+                    plan.groups.len(),
+                    plan.rules.len(),
+                    plan.granularity
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(code) => code,
@@ -222,7 +332,7 @@ fn plan_check(file: &str) -> ExitCode {
 }
 
 fn plan_export(file: &str, store_id: &str) -> ExitCode {
-    match load_plan(file) {
+    match load_plan(file, false) {
         Ok((text, _)) => {
             let command =
                 plan_check::export_command(&text, store_id).expect("a checked plan is JSON");
@@ -233,42 +343,23 @@ fn plan_export(file: &str, store_id: &str) -> ExitCode {
     }
 }
 
-/// `plan simulate [--json] [--cache-bytes N] [--origin LAT,LON] PLAN... TRAFFIC`
-fn plan_simulate(args: &[&str]) -> ExitCode {
-    let mut json = false;
-    let mut capacity = None;
-    let mut origin = simulate::GCS_US_CENTRAL1;
-    let mut files = Vec::new();
-    let mut args = args.iter();
-    while let Some(&arg) = args.next() {
-        match arg {
-            "--json" => json = true,
-            "--cache-bytes" => match args.next().and_then(|v| v.parse::<u64>().ok()) {
-                Some(bytes) => capacity = Some(bytes),
-                None => return usage("--cache-bytes takes a number of bytes"),
-            },
-            "--origin" => {
-                let at = args.next().and_then(|v| {
-                    let (lat, lon) = v.split_once(',')?;
-                    Some((lat.trim().parse().ok()?, lon.trim().parse().ok()?))
-                });
-                match at {
-                    Some(at) => origin.at = at,
-                    None => return usage("--origin takes LAT,LON"),
-                }
-            }
-            file => files.push(file),
-        }
-    }
-    let Some((traffic_file, plan_files)) = files.split_last() else {
-        return usage("plan simulate takes plan files and a traffic file");
-    };
+fn plan_simulate(
+    files: &[String],
+    json: bool,
+    capacity: Option<u64>,
+    origin_at: Option<(f64, f64)>,
+) -> ExitCode {
+    let (traffic_file, plan_files) = files.split_last().expect("clap requires one file");
     let mut plans = Vec::new();
     for file in plan_files {
-        match load_plan(file) {
-            Ok((_, plan)) => plans.push(((*file).to_owned(), plan)),
+        match load_plan(file, false) {
+            Ok((_, plan)) => plans.push((file.clone(), plan)),
             Err(code) => return code,
         }
+    }
+    let mut origin = simulate::GCS_US_CENTRAL1;
+    if let Some(at) = origin_at {
+        origin.at = at;
     }
     let mut replay = simulate::Replay::new(
         simulate::with_baselines(plans),
@@ -277,20 +368,12 @@ fn plan_simulate(args: &[&str]) -> ExitCode {
         origin,
         capacity,
     );
-    let input: Box<dyn std::io::BufRead> = if *traffic_file == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(traffic_file) {
-            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
-            Err(e) => {
-                eprintln!("dl-edge-ops: {traffic_file}: {e}");
-                return ExitCode::from(3);
-            }
-        }
+    let (input, _) = match open_lines(traffic_file) {
+        Ok(opened) => opened,
+        Err(e) => return unreadable(traffic_file, &e),
     };
     if let Err(e) = simulate::run(input, &mut replay) {
-        eprintln!("dl-edge-ops: {traffic_file}: {e}");
-        return ExitCode::from(3);
+        return unreadable(traffic_file, &e);
     }
     if json {
         println!("{}", replay.to_json());
@@ -300,42 +383,20 @@ fn plan_simulate(args: &[&str]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `plan optimize [--max-origin-ratio R] [--sample N] TRAFFIC`: the plan on
-/// stdout, its figures beside both baselines on stderr.
-fn plan_optimize(args: &[&str]) -> ExitCode {
-    let mut ratio = 1.2;
-    let mut sample = 200_000usize;
-    let mut file = None;
-    let mut args = args.iter();
-    while let Some(&arg) = args.next() {
-        match arg {
-            "--max-origin-ratio" => match args.next().and_then(|v| v.parse::<f64>().ok()) {
-                Some(r) if r > 0.0 => ratio = r,
-                _ => return usage("--max-origin-ratio takes a positive number"),
-            },
-            "--sample" => match args.next().and_then(|v| v.parse::<usize>().ok()) {
-                Some(n) if n > 0 => sample = n,
-                _ => return usage("--sample takes a number of requests"),
-            },
-            f if file.is_none() => file = Some(f),
-            other => return usage(&format!("unexpected {other:?}")),
-        }
+fn plan_optimize(file: &str, ratio: f64, sample: usize) -> ExitCode {
+    if ratio <= 0.0 || sample == 0 {
+        eprintln!("dl-edge-ops: --max-origin-ratio and --sample must be above 0");
+        return ExitCode::from(2);
     }
-    let Some(file) = file else {
-        return usage("plan optimize takes a traffic file");
-    };
-    let input = match std::fs::File::open(file) {
-        Ok(f) => std::io::BufReader::with_capacity(1 << 20, f),
-        Err(e) => {
-            eprintln!("dl-edge-ops: {file}: {e}");
-            return ExitCode::from(3);
-        }
+    let (input, _) = match open_lines(file) {
+        Ok(opened) => opened,
+        Err(e) => return unreadable(file, &e),
     };
     let mut requests = Vec::new();
     for line in std::io::BufRead::lines(input) {
-        let Ok(line) = line else {
-            eprintln!("dl-edge-ops: {file}: unreadable");
-            return ExitCode::from(3);
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => return unreadable(file, &e),
         };
         if let traffic::Read::Request(r) = traffic::read_line(&line) {
             requests.push(r);
@@ -378,73 +439,72 @@ fn plan_optimize(args: &[&str]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// `traffic N [SEED] [--profile FILE]`
-fn traffic(args: &[&str]) -> ExitCode {
-    let mut profile_text = profile::DEFAULT.to_owned();
-    let mut numbers = Vec::new();
-    let mut args = args.iter();
-    while let Some(&arg) = args.next() {
-        match arg {
-            "--profile" => match args.next().map(|f| read(f)) {
-                Some(Ok(text)) => profile_text = text,
-                Some(Err(code)) => return code,
-                None => return usage("--profile takes a file"),
-            },
-            n => match n.parse::<u64>() {
-                Ok(n) => numbers.push(n),
-                Err(_) => return usage(&format!("{n:?} is not a number")),
-            },
-        }
-    }
-    let (n, seed) = match numbers[..] {
-        [n] => (n, 1),
-        [n, seed] => (n, seed),
-        _ => return usage("traffic takes N and an optional SEED"),
+fn traffic(requests: u64, seed: u64, profile_file: Option<PathBuf>) -> ExitCode {
+    let text = match &profile_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => return unreadable(&path.display().to_string(), &e),
+        },
+        None => profile::DEFAULT.to_owned(),
     };
-    let profile = match profile::Profile::parse(&profile_text) {
+    let profile = match profile::Profile::parse(&text) {
         Ok(profile) => profile,
         Err(e) => {
             eprintln!("dl-edge-ops: the profile: {e}");
-            return ExitCode::from(1);
+            return ExitCode::from(PROBLEMS);
         }
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    match profile::generate(&profile, n, seed, &mut out).and_then(|()| out.flush()) {
+    match profile::generate(&profile, requests, seed, &mut out).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("dl-edge-ops: {e}");
-            ExitCode::from(3)
-        }
+        Err(e) => unreadable("standard output", &e),
     }
 }
 
-fn usage(why: &str) -> ExitCode {
-    eprintln!("dl-edge-ops: {why}\n{USAGE}");
-    ExitCode::from(2)
-}
-
-fn config_check(file: &str, fastly_toml: &str) -> ExitCode {
-    let (text, toml) = match (read(file), read(fastly_toml)) {
-        (Ok(text), Ok(toml)) => (text, toml),
-        (Err(code), _) | (_, Err(code)) => return code,
+/// Without `--manifest`, backends are not checked, and the output says so.
+fn config_check(file: &str, manifest: Option<&std::path::Path>, json: bool) -> ExitCode {
+    let text = match read(file) {
+        Ok(text) => text,
+        Err(code) => return code,
+    };
+    let toml = match manifest {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(toml) => Some(toml),
+            Err(e) => return unreadable(&path.display().to_string(), &e),
+        },
+        None => None,
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let problems = config_check::check(&text, &toml, now);
-    for p in &problems {
-        let level = if p.is_error() { "error" } else { "warning" };
-        println!("{file}: {level}: {p}");
-    }
+    let problems = config_check::check(&text, toml.as_deref(), now);
+    let level = |p: &config_check::Problem| if p.is_error() { "error" } else { "warning" };
     let errors = problems.iter().filter(|p| p.is_error()).count();
-    println!(
-        "{file}: {errors} error(s), {} warning(s)",
-        problems.len() - errors
-    );
+    if json {
+        let listed: Vec<serde_json::Value> = problems
+            .iter()
+            .map(|p| serde_json::json!({"level": level(p), "message": p.to_string()}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"file": file, "errors": errors, "backends_checked": manifest.is_some(), "problems": listed})
+        );
+    } else {
+        for p in &problems {
+            println!("{file}: {}: {p}", level(p));
+        }
+        if manifest.is_none() {
+            println!("{file}: backends not checked (pass --manifest fastly.toml)");
+        }
+        println!(
+            "{file}: {errors} error(s), {} warning(s)",
+            problems.len() - errors
+        );
+    }
     if errors > 0 {
-        ExitCode::from(1)
+        ExitCode::from(PROBLEMS)
     } else {
         ExitCode::SUCCESS
     }
