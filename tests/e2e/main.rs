@@ -7,6 +7,7 @@
 //! the request that caused it.
 
 mod bad_input;
+mod cli_serve;
 mod config;
 mod failover;
 mod hostile;
@@ -39,6 +40,8 @@ pub struct Ctx {
     /// The operator tool, to read the lines the service wrote as an
     /// operator would (`DL_EDGE_OPS`, which scripts/test builds).
     pub ops: PathBuf,
+    /// The Fastly CLI scripts/test installs (`FASTLY_CLI`).
+    pub fastly_cli: PathBuf,
 }
 
 impl Ctx {
@@ -101,7 +104,12 @@ fn main() {
     let ops = std::env::var_os("DL_EDGE_OPS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/debug/dl-edge-ops"));
-    let Some(tools) = Tools::for_suite(&root, "e2e", "scripts/test", &[&ops]) else {
+    let fastly_cli = std::env::var_os("FASTLY_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            root.join(".tools/fastly-cli/node_modules/@fastly/cli-linux-x64/fastly")
+        });
+    let Some(tools) = Tools::for_suite(&root, "e2e", "scripts/test", &[&ops, &fastly_cli]) else {
         return;
     };
     let work = root.join("target/e2e-work");
@@ -118,6 +126,7 @@ fn main() {
         proxy,
         edge,
         ops,
+        fastly_cli,
     };
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let cases: Vec<Case> = [
@@ -131,6 +140,7 @@ fn main() {
         private_bucket::CASES,
         failover::CASES,
         hostile::CASES,
+        cli_serve::CASES,
     ]
     .concat();
     let (mut passed, mut failed) = (0, 0);
