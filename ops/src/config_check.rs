@@ -434,4 +434,26 @@ mod tests {
             [Problem::BadManifest(_)]
         ));
     }
+
+    /// A first `fastly compute publish --non-interactive` gets through
+    /// `[setup]`: the CLI asks for a secret entry's value only at a prompt,
+    /// so the manifest lists the store and no entries, and every other
+    /// item it creates has its value.
+    #[test]
+    fn the_manifests_setup_needs_no_prompt() {
+        let manifest: toml::Table = TOML.parse().unwrap();
+        let setup = manifest["setup"].as_table().expect("[setup]");
+        for (name, store) in setup["secret_stores"].as_table().expect("secret stores") {
+            assert!(
+                store.get("entries").is_none(),
+                "secret store {name} lists entries"
+            );
+        }
+        for (name, store) in setup["config_stores"].as_table().expect("config stores") {
+            for (key, item) in store["items"].as_table().expect("items") {
+                assert!(item.get("value").is_some(), "{name}.{key} has no value");
+            }
+        }
+        assert!(setup_backends(TOML).unwrap().contains("gcs"));
+    }
 }
