@@ -22,7 +22,9 @@ use serde_json::Value;
 pub struct Report {
     pub records: u64,
     pub skipped: u64,
-    downloads: HashMap<(String, String, String), (u64, u64)>,
+    /// Downloads by (version, os, arch): (requests, complete, bytes); a
+    /// download is complete when its body was not cut (no `error`).
+    downloads: HashMap<(String, String, String), (u64, u64, u64)>,
     clouds: HashMap<(String, String), (u64, u64)>,
     hosts: HashMap<String, u64>,
     cache: HashMap<String, u64>,
@@ -65,8 +67,8 @@ impl Report {
             "bytes_sent": self.bytes,
             "skipped_lines": self.skipped,
             "shield_lines": self.shield_lines,
-            "downloads": rows(sorted(&self.downloads, |(n, b)| (*n, *b)).into_iter().map(|((v, o, a), (n, b))| {
-                serde_json::json!({"version": v, "os": o, "arch": a, "requests": n, "bytes": b})
+            "downloads": rows(sorted(&self.downloads, |(n, _, b)| (*n, *b)).into_iter().map(|((v, o, a), (n, c, b))| {
+                serde_json::json!({"version": v, "os": o, "arch": a, "requests": n, "complete": c, "bytes": b})
             }).collect()),
             "clouds": rows(sorted(&self.clouds, |(n, b)| (*n, *b)).into_iter().map(|((c, r), (n, b))| {
                 serde_json::json!({"cloud": c, "region": r, "requests": n, "bytes": b})
@@ -125,7 +127,8 @@ impl Report {
             );
             let entry = self.downloads.entry(key).or_default();
             entry.0 += 1;
-            entry.1 += bytes;
+            entry.1 += u64::from(r.error.is_none());
+            entry.2 += bytes;
         }
         let cloud = match r.client.cloud.as_deref() {
             Some(cloud) => (cloud.to_owned(), text(&r.client.cloud_region)),
@@ -158,17 +161,18 @@ impl Report {
             self.skipped,
             self.shield_lines
         );
-        let rows = sorted(&self.downloads, |(n, b)| (*n, *b));
+        let rows = sorted(&self.downloads, |(n, _, b)| (*n, *b));
         table(
             &mut out,
-            "Downloads by release, OS and architecture (2xx)",
-            &["version", "os", "arch", "requests", "bytes"],
-            rows.iter().map(|((v, o, a), (n, b))| {
+            "Downloads by release, OS and architecture (2xx; complete: not cut short)",
+            &["version", "os", "arch", "requests", "complete", "bytes"],
+            rows.iter().map(|((v, o, a), (n, c, b))| {
                 vec![
                     v.clone(),
                     o.clone(),
                     a.clone(),
                     n.to_string(),
+                    c.to_string(),
                     human_bytes(*b),
                 ]
             }),
@@ -438,7 +442,7 @@ mod tests {
         assert_eq!(report.skipped, 1);
         assert_eq!(report.bytes, 180);
         let key = ("v1.31.0".to_owned(), "linux".to_owned(), "amd64".to_owned());
-        assert_eq!(report.downloads[&key], (2, 150));
+        assert_eq!(report.downloads[&key], (2, 2, 150));
         assert_eq!(report.hosts["dl.k8s.io"], 2);
         assert_eq!(
             report.clouds[&("azure".to_owned(), "eastus".to_owned())],
@@ -451,7 +455,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("v1.31.0  linux  amd64  2         150 B"),
+            text.contains("v1.31.0  linux  amd64  2         2         150 B"),
             "{text}"
         );
         let json = report.to_json();
@@ -460,6 +464,21 @@ mod tests {
         assert_eq!(json["downloads"][0]["bytes"], 150);
         assert_eq!(json["errors"][0]["reason"], "dot_segment");
         assert!(text.contains("cdn.dl.k8s.io  1"), "{text}");
+    }
+
+    /// A download the client reset is a request, and its bytes count,
+    /// but it is not a complete download.
+    #[test]
+    fn a_cut_download_is_not_complete() {
+        let whole = record(Some("v1.31.0"), "dl.k8s.io", 200, 1000, None);
+        let mut cut: Value =
+            serde_json::from_str(&record(Some("v1.31.0"), "dl.k8s.io", 200, 10, None)).unwrap();
+        cut["error"] = serde_json::json!({"kind": "client", "reason": "client write failed"});
+        let cut = cut.to_string();
+        let report = Report::from_lines([whole.as_str(), cut.as_str()]);
+        let key = ("v1.31.0".to_owned(), "linux".to_owned(), "amd64".to_owned());
+        assert_eq!(report.downloads[&key], (2, 1, 1010));
+        assert_eq!(report.to_json()["downloads"][0]["complete"], 1);
     }
 
     /// A shielded miss writes two lines; the report counts one request,

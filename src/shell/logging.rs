@@ -167,8 +167,14 @@ impl RequestLog {
     pub fn finish(mut self, client: &ClientRequest, delivered: Delivered) {
         LINE_WRITTEN.store(true, Ordering::SeqCst);
         let elapsed = client.started.elapsed().as_nanos() as u64;
-        self.record
-            .finished(delivered.bytes, elapsed, delivered.error.as_deref());
+        self.record.finished(
+            delivered.bytes,
+            elapsed,
+            delivered
+                .cut
+                .as_ref()
+                .map(|(cut, why)| (*cut, why.as_str())),
+        );
         if self.record.routing.role == "shield" && !self.settings.at_shield {
             return;
         }

@@ -33,8 +33,8 @@ pub fn handle_client_request() {
     if let Some(header) = client.debug_header.as_deref() {
         shielding::fire_drill(header);
     }
-    let (response, ttl) = match &decision {
-        Decision::Reply(reply) => (reply_at_edge(*reply), None),
+    let (response, ttl, source) = match &decision {
+        Decision::Reply(reply) => (reply_at_edge(*reply), None, delivery::Source::Edge),
         Decision::Fetch(fetch) => {
             let locality = client.locality();
             let choice = config.shield_plan.choose(
@@ -77,14 +77,14 @@ pub fn handle_client_request() {
                     (!fetched.failures.is_empty()).to_string(),
                 );
             }
-            (response, fetched.ttl)
+            (response, fetched.ttl, delivery::Source::Fetched)
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);
     let length = content_length(&response);
     log.record
         .responded(response.get_status().as_u16(), length, ttl);
-    let delivered = delivery::deliver(response, head, length);
+    let delivered = delivery::deliver(response, source, head, length);
     log.finish(&client, delivered);
 }
 

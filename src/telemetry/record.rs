@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::locality::{Geo, Locality};
 use crate::telemetry::client_tool;
+use crate::telemetry::delivery::Cut;
 use crate::telemetry::privacy::{self, IpMode};
 
 /// The schema version written in every record.
@@ -294,14 +295,16 @@ impl LogRecord {
         });
     }
 
-    /// Closes the record once the body is sent (or the client left).
-    pub fn finished(&mut self, bytes_sent: u64, duration_nanos: u64, client_error: Option<&str>) {
+    /// Closes the record once the body is sent (or cut short):
+    /// `bytes_sent` is what the platform took for the client, and a cut
+    /// is the request's error unless an earlier one explains it.
+    pub fn finished(&mut self, bytes_sent: u64, duration_nanos: u64, cut: Option<(Cut, &str)>) {
         self.response.bytes_sent = bytes_sent;
         self.time.duration_ms = (duration_nanos / 1000) as f64 / 1000.0;
-        if let Some(reason) = client_error {
+        if let Some((cut, reason)) = cut {
             if self.error.is_none() {
                 self.error = Some(ErrorFields {
-                    kind: "client",
+                    kind: cut.kind(),
                     reason: clip(reason, MAX_TEXT),
                 });
             }

@@ -12,10 +12,11 @@ use std::thread;
 use std::time::Duration;
 
 /// Every case the server knows, by the name the path ends with.
-pub const CASES: [&str; 9] = [
+pub const CASES: [&str; 10] = [
     "bad-header-bytes",
     "many-headers",
     "short-body",
+    "short-small-body",
     "gzip-error",
     "redirect",
     "age",
@@ -82,6 +83,12 @@ fn answer(mut client: TcpStream) -> std::io::Result<()> {
         "short-body" => {
             client.write_all(
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100000\r\nconnection: close\r\n\r\nthirteen byte",
+            )?;
+        }
+        "short-small-body" => {
+            // Small enough for the edge to read whole before it answers.
+            client.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2000\r\nconnection: close\r\n\r\nthirteen byte",
             )?;
         }
         "gzip-error" => {
@@ -156,6 +163,6 @@ mod tests {
         );
         let plain = get(port, "/");
         assert!(plain.ends_with(BODY));
-        assert_eq!(CASES.len(), 9);
+        assert_eq!(CASES.len(), 10);
     }
 }

@@ -154,6 +154,29 @@ impl Origin {
         );
     }
 
+    /// Uploads an object through the emulator's JSON API, as `gsutil cp`
+    /// would: for objects too large to keep among the seeded samples.
+    pub fn upload(&self, bucket: &str, object: &str, bytes: &[u8]) {
+        let file = self
+            .data
+            .with_file_name(format!("upload-{}", object.replace('/', "_")));
+        fs::write(&file, bytes).expect("write the object to upload");
+        let status = std::process::Command::new("curl")
+            .args(["-s", "-f", "-o", "/dev/null", "-X", "POST"])
+            .args(["-H", "Content-Type: application/octet-stream"])
+            .arg("--data-binary")
+            .arg(format!("@{}", file.display()))
+            .arg(format!(
+                "http://127.0.0.1:{}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={}",
+                self.port,
+                object.replace('/', "%2F")
+            ))
+            .status()
+            .expect("run curl");
+        let _ = fs::remove_file(&file);
+        assert!(status.success(), "upload {bucket}/{object} to the emulator");
+    }
+
     /// The bytes of a seeded object.
     pub fn object(&self, bucket: &str, object: &str) -> Vec<u8> {
         fs::read(self.data.join(bucket).join(object))

@@ -52,7 +52,7 @@ fn hostile_origin(ctx: &Ctx) {
         // (status, body) the client gets.
         let (status, body): (u16, &[u8]) = match case {
             "bad-header-bytes" | "many-headers" | "age" | "hop-by-hop" => (200, hostile::BODY),
-            "short-body" => (200, b"thirteen byte"),
+            "short-body" | "short-small-body" => (200, b"thirteen byte"),
             "gzip-error" => (500, b"internal server error\n"),
             "redirect" => (302, b"found\n"),
             "stall" => (503, b"origin unavailable, try again shortly\n"),
@@ -95,10 +95,19 @@ fn hostile_origin(ctx: &Ctx) {
             before + 1,
             "{case}: exactly one log line"
         );
-        assert_eq!(
-            lines[before]["event"]["response"]["status"], status,
-            "{case}"
-        );
+        let event = &lines[before]["event"];
+        assert_eq!(event["response"]["status"], status, "{case}");
+        // A body cut short by the origin is counted at what left, and
+        // blamed on the origin.
+        if status == 200 {
+            assert_eq!(event["response"]["bytes_sent"], r.body.len(), "{case}");
+            let cut = matches!(case, "short-body" | "short-small-body" | "reset");
+            assert_eq!(
+                event["error"]["kind"].as_str(),
+                cut.then_some("origin"),
+                "{case}: {event}"
+            );
+        }
     }
     assert!(
         edge.service_events().iter().any(|w| w["message"]

@@ -23,6 +23,10 @@ pub const CASES: &[crate::Case] = &[
         "a_panic_gets_a_502_and_still_exactly_one_line",
         panic_fire_drill,
     ),
+    (
+        "a_client_that_resets_mid_download_is_logged_with_the_bytes_that_left",
+        client_reset,
+    ),
 ];
 
 const ENDPOINTS: &str = r#"{"log_endpoints":"[{\"name\":\"splunk\",\"format\":\"hec\",\"index\":\"k8s\"},{\"name\":\"archive\",\"format\":\"json\"},{\"name\":\"errors\",\"format\":\"json\",\"min_class\":\"errors\"}]"}"#;
@@ -270,4 +274,62 @@ fn panic_fire_drill(ctx: &Ctx) {
             .any(|w| w["kind"] == "panic" && w["level"] == "error"),
         "the panic is on the service log"
     );
+}
+
+/// A client that reads the start of a large download and resets the
+/// connection (it closes with bytes unread, so the kernel sends RST): its
+/// line says `error.kind = client`, and `bytes_sent` is at least what it
+/// got and short of the whole object. (What left the service but was
+/// still in flight when the reset came is counted too: the platform took
+/// it.)
+fn client_reset(ctx: &Ctx) {
+    use std::io::{Read, Write};
+    const SIZE: usize = 64 << 20;
+    let object = "release/v1.99.0/bin/linux/amd64/kubectl";
+    let bytes: Vec<u8> = (0..SIZE as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    ctx.origin.upload("kubernetes-release", object, &bytes);
+    let edge = ctx.edge_with("{}");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", edge.port)).expect("connect");
+    stream
+        .write_all(
+            format!("GET /{object} HTTP/1.1\r\nHost: dl.k8s.io\r\nUser-Agent: reset-test\r\n\r\n")
+                .as_bytes(),
+        )
+        .expect("send the request");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let body_at = loop {
+        let n = stream.read(&mut buf).expect("read the response");
+        assert!(n > 0, "the response ended before the body");
+        got.extend_from_slice(&buf[..n]);
+        if let Some(at) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            if got.len() >= at + 4 + 1024 {
+                break at + 4;
+            }
+        }
+    };
+    let head = String::from_utf8_lossy(&got[..body_at]).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let received = got.len() - body_at;
+    assert_eq!(
+        &got[body_at..],
+        &bytes[..received],
+        "the bytes the client got are the object's"
+    );
+    drop(stream);
+    let lines = edge.wait_for_log_lines("splunk", 1);
+    let line = &lines.first().expect("one line for the reset download")["event"];
+    assert_eq!(line["request"]["user_agent"], "reset-test");
+    assert_eq!(line["response"]["status"], 200);
+    assert_eq!(line["response"]["content_length"], SIZE);
+    assert_eq!(line["error"]["kind"], "client", "{line}");
+    let sent = line["response"]["bytes_sent"].as_u64().expect("bytes_sent");
+    assert!(
+        sent >= received as u64 && sent < SIZE as u64,
+        "bytes_sent {sent}: at least the {received} the client got, and short of {SIZE}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(edge.log_lines("splunk").len(), 1, "exactly one line");
 }

@@ -320,10 +320,11 @@ fn one(port: u16, n: usize, prefix: &str, paths: &[&str]) -> (Kind, u16) {
         17 => {
             // Every misbehaviour but the stall, whose wait would only slow
             // the soak down.
-            const CASES: [(&str, u16); 8] = [
+            const CASES: [(&str, u16); 9] = [
                 ("bad-header-bytes", 200),
                 ("many-headers", 200),
                 ("short-body", 200),
+                ("short-small-body", 200),
                 ("gzip-error", 500),
                 ("redirect", 302),
                 ("age", 200),

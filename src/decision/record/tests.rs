@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::decision::{decide, RequestView};
 use crate::locality::Geo;
 use crate::request::rejection::Rejection;
+use crate::telemetry::delivery::Cut;
 use crate::telemetry::privacy::IpMode;
 use crate::telemetry::record::*;
 
@@ -178,12 +179,25 @@ fn time_client_and_request_fields() {
 #[test]
 fn a_client_that_leaves_is_recorded_without_hiding_an_earlier_error() {
     let mut r = record_for(&meta("/release/stable.txt"));
-    r.finished(100, 1_000, Some("client disconnected"));
+    r.finished(100, 1_000, Some((Cut::Client, "client disconnected")));
     assert_eq!(r.error.as_ref().map(|e| e.kind), Some("client"));
+    assert_eq!(r.response.bytes_sent, 100);
     let mut r = record_for(&meta("/release/stable.txt"));
     r.origin_failed("connection refused");
-    r.finished(0, 1_000, Some("client disconnected"));
+    r.finished(0, 1_000, Some((Cut::Client, "client disconnected")));
     assert_eq!(r.error.as_ref().map(|e| e.kind), Some("origin"));
+}
+
+#[test]
+fn an_origin_short_body_is_an_origin_error() {
+    let mut r = record_for(&meta("/release/v1.31.0/bin/linux/amd64/kubectl"));
+    r.finished(
+        13,
+        1_000,
+        Some((Cut::Origin, "origin body ended at 13 of 100000 bytes")),
+    );
+    let error = r.error.as_ref().expect("an error");
+    assert_eq!((error.kind, r.response.bytes_sent), ("origin", 13));
 }
 
 #[test]

@@ -1,0 +1,140 @@
+//! Counting what a response body really delivered: the bytes the
+//! platform took for the client, and whose side cut the body short.
+//! The Compute shell copies fetched bodies through this.
+
+use std::io::{self, Read, Write};
+
+/// Whose side cut a response body short of what its headers promised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// The client went away (reset, closed) before it took every byte.
+    Client,
+    /// The origin's body failed or ended before its `Content-Length`.
+    Origin,
+}
+
+impl Cut {
+    /// The `error.kind` it is logged as.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Cut::Client => "client",
+            Cut::Origin => "origin",
+        }
+    }
+}
+
+/// Copies `body` to `out` through `buf`, counting what was written. A
+/// chunk counts once the platform has taken all of it: `flush` hands a
+/// short chunk on at once instead of leaving it in the writer's buffer,
+/// where a later failure would lose bytes already counted (the platform
+/// takes a whole buffer per write or fails).
+pub fn copy_counted(
+    body: &mut impl Read,
+    out: &mut impl Write,
+    buf: &mut [u8],
+) -> (u64, Option<(Cut, String)>) {
+    let mut bytes = 0u64;
+    loop {
+        let n = match body.read(buf) {
+            Ok(0) => return (bytes, None),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return (
+                    bytes,
+                    Some((Cut::Origin, format!("origin body failed: {e}"))),
+                )
+            }
+        };
+        if let Err(e) = out.write_all(&buf[..n]).and_then(|()| out.flush()) {
+            return (
+                bytes,
+                Some((Cut::Client, format!("client write failed: {e}"))),
+            );
+        }
+        bytes += n as u64;
+    }
+}
+
+/// Reads from `body` until `buf` is full or the body ends: how much came,
+/// and why it stopped early if the body failed.
+pub fn fill(body: &mut impl Read, buf: &mut [u8]) -> (usize, Option<(Cut, String)>) {
+    let mut got = 0;
+    while got < buf.len() {
+        match body.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return (got, Some((Cut::Origin, format!("origin body failed: {e}")))),
+        }
+    }
+    (got, None)
+}
+
+/// The reason logged for a body that ended before its `Content-Length`.
+pub fn short_body(got: u64, expected: u64) -> String {
+    format!("origin body ended at {got} of {expected} bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client that takes `room` bytes and then resets.
+    struct Client {
+        got: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Client {
+        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+            if self.got.len() >= self.room {
+                return Err(io::ErrorKind::ConnectionReset.into());
+            }
+            let n = data.len().min(self.room - self.got.len());
+            self.got.extend_from_slice(&data[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reset_client_is_counted_at_what_it_took() {
+        let body = vec![7u8; 100_000];
+        let mut client = Client {
+            got: Vec::new(),
+            room: 1_000,
+        };
+        let (bytes, cut) = copy_counted(&mut &body[..], &mut client, &mut [0u8; 4096]);
+        // The client took 1,000 bytes of the first 4,096 and reset: that
+        // chunk did not all leave, so it is not counted.
+        assert_eq!(bytes, 0);
+        assert_eq!(client.got.len(), 1_000);
+        assert!(matches!(cut, Some((Cut::Client, _))));
+    }
+
+    #[test]
+    fn fill_stops_at_a_short_body_and_reads_no_further_than_asked() {
+        let mut buf = [0u8; 20];
+        let (got, cut) = fill(&mut &b"thirteen byte"[..], &mut buf);
+        assert_eq!((got, cut), (13, None));
+        let mut small = [0u8; 4];
+        let mut body = &b"thirteen byte"[..];
+        assert_eq!(fill(&mut body, &mut small).0, 4);
+        assert_eq!(body, b"teen byte");
+    }
+
+    #[test]
+    fn a_whole_body_is_counted_in_full() {
+        let body = vec![1u8; 10_000];
+        let mut client = Client {
+            got: Vec::new(),
+            room: usize::MAX,
+        };
+        let (bytes, cut) = copy_counted(&mut &body[..], &mut client, &mut [0u8; 4096]);
+        assert_eq!((bytes, cut.is_none()), (10_000, true));
+        assert_eq!(client.got, body);
+    }
+}
