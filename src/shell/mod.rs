@@ -85,6 +85,9 @@ pub fn handle_client_request() {
     log.record
         .responded(response.get_status().as_u16(), length, ttl);
     let delivered = delivery::deliver(response, source, head, length);
+    if let Some((status, length)) = delivered.replaced {
+        log.record.responded(status, Some(length), None);
+    }
     log.finish(&client, delivered);
 }
 

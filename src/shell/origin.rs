@@ -496,7 +496,7 @@ fn origin_unavailable() -> Response {
 }
 
 /// A short plain-text error made at the edge, never cached.
-fn edge_error(status: u16, body: &'static str) -> Response {
+pub fn edge_error(status: u16, body: &'static str) -> Response {
     let mut response = Response::from_status(status);
     for (name, value) in PLAIN_TEXT_ERROR {
         response.set_header(name, value);

@@ -324,7 +324,7 @@ fn one(port: u16, n: usize, prefix: &str, paths: &[&str]) -> (Kind, u16) {
                 ("bad-header-bytes", 200),
                 ("many-headers", 200),
                 ("short-body", 200),
-                ("short-small-body", 200),
+                ("short-small-body", 502),
                 ("gzip-error", 500),
                 ("redirect", 302),
                 ("age", 200),
