@@ -9,8 +9,9 @@ use dl_edge::locality::{self, Locality};
 use dl_edge::request::conditional::Conditions;
 use dl_edge::telemetry::record::RequestMeta;
 use fastly::handle::{client_request_and_body, RequestHandle};
-use fastly::Request;
 use fastly_shared::FastlyStatus;
+
+use super::headers::Headers;
 
 /// The client request and what the core needs from it.
 pub struct ClientRequest {
@@ -56,12 +57,14 @@ impl ClientRequest {
             .client_request_id()
             .unwrap_or_else(|| fastly::compute_runtime::sandbox_id().to_owned());
         let protocol = format!("{:?}", handle.get_version());
-        let request = Request::from_handles(handle, Some(body));
-        let header = |name: &str| {
-            request
-                .get_header(name)
-                .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned())
-        };
+        let method = handle
+            .get_method(32)
+            .or_else(|e| handle.get_method(e.needed_buf_size))
+            .map_or_else(|_| String::new(), |m| m.as_str().to_owned());
+        let headers = Headers::read(&handle);
+        // The body stays unread: a download request has none.
+        drop(body);
+        let header = |name: &str| headers.text(name);
         ClientRequest {
             started,
             start_unix_nanos,
@@ -73,7 +76,7 @@ impl ClientRequest {
             debug_header: header("dl-edge-debug"),
             user_agent: header("user-agent"),
             referer: header("referer"),
-            method: request.get_method_str().to_owned(),
+            method,
             host: header("host"),
             range: header("range"),
             if_match: header("if-match"),
@@ -83,11 +86,8 @@ impl ClientRequest {
             if_range: header("if-range"),
             repeated: ["host", "range"]
                 .into_iter()
-                .find(|name| request.get_header_all(*name).nth(1).is_some()),
-            header_bytes: request
-                .get_headers()
-                .map(|(name, value)| name.as_str().len() + value.len())
-                .sum(),
+                .find(|name| headers.repeats(name)),
+            header_bytes: headers.size(),
             target,
         }
     }

@@ -4,6 +4,7 @@
 mod client;
 mod config_store;
 mod delivery;
+mod headers;
 mod logging;
 mod origin;
 mod secrets;
