@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use dl_edge::config::overrides::Action;
+use dl_edge::config::snapshot::{self, Snapshot, SnapshotError};
 use dl_edge::config::{Config, ConfigWarning, KEYS};
 use dl_edge::primitives::utc::format_utc;
 
@@ -34,6 +35,11 @@ pub enum Problem {
     ExpiredOverride { name: String, expired: i64 },
     /// A bucket reached through a backend `fastly.toml` does not set up.
     MissingBackend { bucket: String, backend: String },
+    /// A `snapshot` the service would refuse (it then reads key by key).
+    BadSnapshot(SnapshotError),
+    /// Keys whose value in `snapshot` is not their value one by one: the
+    /// service serves the snapshot's.
+    SnapshotOutOfStep(Vec<String>),
 }
 
 impl Problem {
@@ -77,6 +83,17 @@ impl std::fmt::Display for Problem {
             Problem::MissingBackend { bucket, backend } => write!(
                 f,
                 "bucket {bucket} is reached through backend {backend:?}, which fastly.toml does not set up"
+            ),
+            Problem::BadSnapshot(e) => write!(
+                f,
+                "{}: {e}; the service would read the keys one by one",
+                snapshot::KEY
+            ),
+            Problem::SnapshotOutOfStep(keys) => write!(
+                f,
+                "{}: out of step with {} (the service serves the snapshot's values); run dl-edge-ops config export",
+                snapshot::KEY,
+                keys.join(", ")
             ),
         }
     }
@@ -140,6 +157,15 @@ fn entries(file: &str) -> Result<(BTreeMap<String, String>, Vec<Problem>), Strin
     Ok((map, problems))
 }
 
+/// The `snapshot` value for a Config Store file's keys, or why the file
+/// cannot be read.
+pub fn export(file: &str) -> Result<String, String> {
+    let (map, _) = entries(file)?;
+    Ok(Snapshot::export(
+        map.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    ))
+}
+
 /// The declared key nearest an unknown one, if it is a likely typo (at
 /// most two edits away).
 fn meant(key: &str) -> Option<&'static str> {
@@ -181,6 +207,18 @@ pub fn check(file: &str, fastly_toml: Option<&str>, now: i64) -> Vec<Problem> {
                 key: key.clone(),
                 meant: meant(key),
             });
+        }
+    }
+    if let Some(text) = map.get(snapshot::KEY) {
+        match Snapshot::parse(text) {
+            Ok(snapshot) => {
+                let items = map.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let differ = snapshot.differences(items);
+                if !differ.is_empty() {
+                    problems.push(Problem::SnapshotOutOfStep(differ));
+                }
+            }
+            Err(e) => problems.push(Problem::BadSnapshot(e)),
         }
     }
     let map: HashMap<String, String> = map.into_iter().collect();

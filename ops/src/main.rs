@@ -87,6 +87,13 @@ enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The `snapshot` value for a Config Store file's keys: every key in
+    /// one value, read by the service in one host call
+    Export {
+        /// A flat JSON object of string values, or a config-store-entry
+        /// list
+        file: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,6 +155,9 @@ fn main() -> ExitCode {
                     json,
                 },
         } => config_check(&file, manifest.as_deref(), json),
+        Command::Config {
+            command: ConfigCommand::Export { file },
+        } => config_export(&file),
         Command::Plan { command } => match command {
             PlanCommand::Check { file, json } => plan_check(&file, json),
             PlanCommand::Export { file, store_id } => plan_export(&file, &store_id),
@@ -169,6 +179,24 @@ fn main() -> ExitCode {
             seed,
             profile,
         } => traffic(requests, seed, profile),
+    }
+}
+
+/// Prints the snapshot of a Config Store file's keys.
+fn config_export(file: &str) -> ExitCode {
+    let text = match read(file) {
+        Ok(text) => text,
+        Err(code) => return code,
+    };
+    match config_check::export(&text) {
+        Ok(snapshot) => {
+            println!("{snapshot}");
+            ExitCode::SUCCESS
+        }
+        Err(detail) => {
+            eprintln!("dl-edge-ops: {file}: not a Config Store file: {detail}");
+            ExitCode::from(PROBLEMS)
+        }
     }
 }
 

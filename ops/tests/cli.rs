@@ -25,6 +25,7 @@ fn help_is_on_stdout_with_exit_0_for_every_subcommand() {
     for args in [
         &["--help"][..],
         &["config", "check", "--help"],
+        &["config", "export", "--help"],
         &["plan", "--help"],
         &["plan", "simulate", "--help"],
         &["plan", "optimize", "--help"],
@@ -106,4 +107,37 @@ fn problems_exit_1_and_unreadable_input_exits_3() {
     assert_eq!(report["errors"], 1);
     assert_eq!(report["backends_checked"], true);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `config export` writes the snapshot of a store's keys; `config check`
+/// passes a store whose snapshot is in step, and names every key a stale
+/// one disagrees on.
+#[test]
+fn export_writes_a_snapshot_that_check_holds_to_the_keys() {
+    let dir = std::env::temp_dir().join(format!("dl-edge-ops-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = r#"{"hosts":"dl.k8s.io","ttl_marker":"30"}"#;
+    let file = dir.join("store.json");
+    std::fs::write(&file, keys).unwrap();
+    let out = ops(&["config", "export", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let snapshot = stdout(&out).trim().to_owned();
+    assert_eq!(snapshot, keys);
+
+    let store = |marker: &str| {
+        serde_json::json!({"hosts": "dl.k8s.io", "ttl_marker": marker, "snapshot": snapshot})
+            .to_string()
+    };
+    std::fs::write(&file, store("30")).unwrap();
+    let out = ops(&["config", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    std::fs::write(&file, store("60")).unwrap();
+    let out = ops(&["config", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("snapshot: out of step with ttl_marker"),
+        "{}",
+        stdout(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

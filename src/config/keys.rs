@@ -156,6 +156,12 @@ pub const KEYS: &[Key] = &[
         default: crate::shield::DEFAULT_PLAN,
         effect: "Which shield POP fetches each request from the origin, by region group and release version; the default is one static shield, as Kubernetes runs today. Check a plan with `dl-edge-ops plan check` before uploading it.",
     },
+    Key {
+        name: "snapshot",
+        kind: "JSON object of the other keys' values, as strings",
+        default: "",
+        effect: "Every other key in one value, read in one host call instead of one per key: when present, the service reads it alone and ignores the keys one by one. Write it with `dl-edge-ops config export` after editing the keys; `dl-edge-ops config check` reports a snapshot out of step with them. Absent by default.",
+    },
 ];
 
 /// The built-in default of a declared key.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 pub mod keys;
 pub mod names;
 pub mod overrides;
+pub mod snapshot;
 pub mod values;
 
 use crate::shield::{Plan, PlanProblem};

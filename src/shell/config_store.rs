@@ -2,37 +2,49 @@
 
 use std::cell::RefCell;
 
+use dl_edge::config::snapshot::{self, Snapshot};
 use dl_edge::config::ConfigSource;
 use fastly::ConfigStore;
 
-/// Reads keys from a Config Store. A store that is missing or a key that
-/// fails to read yields no value, so the key takes its default; the
-/// problem is kept for the service log.
+/// Reads the config from a Config Store: the `snapshot` key alone when it
+/// is there and sound (one host call), else key by key. A store that is
+/// missing or a key that fails to read yields no value, so the key takes
+/// its default; the problem is kept for the service log.
 pub struct ConfigStoreSource {
     store: Option<ConfigStore>,
+    snapshot: Option<Snapshot>,
     pub problems: RefCell<Vec<String>>,
 }
 
 impl ConfigStoreSource {
     pub fn open(name: &str) -> Self {
-        let (store, problems) = match ConfigStore::try_open(name) {
-            Ok(store) => (Some(store), Vec::new()),
-            Err(e) => (
-                None,
-                vec![format!(
+        let mut source = match ConfigStore::try_open(name) {
+            Ok(store) => ConfigStoreSource {
+                store: Some(store),
+                snapshot: None,
+                problems: RefCell::new(Vec::new()),
+            },
+            Err(e) => ConfigStoreSource {
+                store: None,
+                snapshot: None,
+                problems: RefCell::new(vec![format!(
                     "config store {name} unavailable ({e}); using defaults"
-                )],
-            ),
+                )]),
+            },
         };
-        ConfigStoreSource {
-            store,
-            problems: RefCell::new(problems),
+        if let Some(text) = source.read(snapshot::KEY) {
+            match Snapshot::parse(&text) {
+                Ok(parsed) => source.snapshot = Some(parsed),
+                Err(e) => source.problems.borrow_mut().push(format!(
+                    "config key {} refused ({e}); reading the keys one by one",
+                    snapshot::KEY
+                )),
+            }
         }
+        source
     }
-}
 
-impl ConfigSource for ConfigStoreSource {
-    fn get(&self, key: &str) -> Option<String> {
+    fn read(&self, key: &str) -> Option<String> {
         match self.store.as_ref()?.try_get(key) {
             Ok(value) => value,
             Err(e) => {
@@ -41,6 +53,15 @@ impl ConfigSource for ConfigStoreSource {
                 ));
                 None
             }
+        }
+    }
+}
+
+impl ConfigSource for ConfigStoreSource {
+    fn get(&self, key: &str) -> Option<String> {
+        match &self.snapshot {
+            Some(snapshot) => snapshot.get(key),
+            None => self.read(key),
         }
     }
 }

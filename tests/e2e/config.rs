@@ -12,7 +12,46 @@ pub const CASES: &[crate::Case] = &[
         bad_config_falls_back,
     ),
     ("overrides_expire_on_their_own_and_are_logged", overrides),
+    (
+        "a_snapshot_is_read_alone_and_one_it_cannot_trust_is_refused",
+        snapshot,
+    ),
 ];
+
+/// With a `snapshot`, the service serves its values, not the keys' one by
+/// one; a snapshot naming an unknown key is refused whole and reported,
+/// and the keys are read one by one.
+fn snapshot(ctx: &Ctx) {
+    let marker_ttl = |config: &str| {
+        let edge = ctx.edge_with(config);
+        let r = dl_edge_testkit::http::curl(
+            &ctx.work,
+            edge.port,
+            &edge.url("/release/stable.txt"),
+            &[],
+        );
+        assert_eq!(r.status, 200, "{config}");
+        (r.header("cache-control").map(str::to_owned), edge)
+    };
+    let (served, edge) = marker_ttl(r#"{"snapshot":"{\"ttl_marker\":\"7\"}","ttl_marker":"60"}"#);
+    assert_eq!(served.as_deref(), Some("public, max-age=7"));
+    assert_eq!(
+        edge.wait_for_log_lines("splunk", 1)[0]["event"]["config_warnings"],
+        0
+    );
+    let (served, edge) = marker_ttl(
+        r#"{"snapshot":"{\"tll_marker\":\"7\"}","ttl_marker":"45","warning_sample_rate":"1"}"#,
+    );
+    assert_eq!(served.as_deref(), Some("public, max-age=45"));
+    let events = edge.wait_for_service_events(1);
+    assert!(
+        events.iter().any(|e| e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("config key snapshot refused (names \"tll_marker\"")),
+        "{events:?}"
+    );
+}
 
 fn virtual_host_and_allowlist(ctx: &Ctx) {
     let edge = ctx

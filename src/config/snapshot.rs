@@ -1,0 +1,150 @@
+//! The whole configuration in one Config Store key.
+//!
+//! Each request is a fresh Wasm instance, so reading 26 keys is 26 host
+//! calls on every request. `snapshot` holds every other key's value in
+//! one JSON object of strings, exactly as the keys hold them:
+//! `{"hosts":"dl.k8s.io","ttl_marker":"30"}`. When it is present the
+//! service reads it alone (one host call), and a key it leaves out takes
+//! its default. Operators keep editing the keys one by one, then run
+//! `dl-edge-ops config export` to write the snapshot from them;
+//! `dl-edge-ops config check` reports a snapshot out of step with them.
+
+use std::collections::BTreeMap;
+
+use super::{ConfigSource, KEYS};
+
+/// The Config Store key holding the snapshot.
+pub const KEY: &str = "snapshot";
+
+/// A snapshot read from its key: the values of the keys it names.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    values: BTreeMap<String, String>,
+}
+
+/// Why a snapshot could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// Not a JSON object of strings.
+    NotAnObject(String),
+    /// It names a key the service does not read (or itself).
+    UnknownKey(String),
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnapshotError::NotAnObject(detail) => {
+                write!(f, "not a JSON object of strings ({detail})")
+            }
+            SnapshotError::UnknownKey(key) => write!(f, "names {key:?}, which is no config key"),
+        }
+    }
+}
+
+impl Snapshot {
+    /// Parses a snapshot. One it cannot trust is refused whole: the
+    /// service then reads the keys one by one.
+    pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
+        let values: BTreeMap<String, String> =
+            serde_json::from_str(text).map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
+        if let Some(key) = values
+            .keys()
+            .find(|k| k.as_str() == KEY || !KEYS.iter().any(|d| d.name == k.as_str()))
+        {
+            return Err(SnapshotError::UnknownKey(key.clone()));
+        }
+        Ok(Snapshot { values })
+    }
+
+    /// The snapshot of a store's keys (all but `snapshot` itself and keys
+    /// the service does not read), as the text to store under [`KEY`].
+    pub fn export<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+        let values: BTreeMap<&str, &str> = items
+            .into_iter()
+            .filter(|(k, _)| *k != KEY && KEYS.iter().any(|d| d.name == *k))
+            .collect();
+        serde_json::to_string(&values).expect("a map of strings serializes")
+    }
+
+    /// The keys whose value here differs from `items` (the keys one by
+    /// one), present on either side.
+    pub fn differences<'a>(
+        &self,
+        items: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<String> {
+        let items: BTreeMap<&str, &str> = items
+            .into_iter()
+            .filter(|(k, _)| *k != KEY && KEYS.iter().any(|d| d.name == *k))
+            .collect();
+        let mut keys: Vec<&str> = items.keys().copied().collect();
+        keys.extend(self.values.keys().map(String::as_str));
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter()
+            .filter(|k| items.get(k).copied() != self.values.get(*k).map(String::as_str))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl ConfigSource for Snapshot {
+    fn get(&self, key: &str) -> Option<String> {
+        self.values.get(key).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn a_snapshot_loads_the_same_config_as_its_keys() {
+        let items = [
+            ("hosts", "dl.k8s.io"),
+            ("ttl_marker", "30"),
+            ("log_endpoints", r#"[{"name":"splunk","format":"hec"}]"#),
+        ];
+        let text = Snapshot::export(items);
+        let snapshot = Snapshot::parse(&text).unwrap();
+        let map: std::collections::HashMap<&str, &str> = items.into_iter().collect();
+        assert_eq!(Config::load(&snapshot), Config::load(&map));
+        assert_eq!(Config::load(&snapshot).0.cache.marker_ttl, 30);
+        assert!(snapshot.differences(items).is_empty());
+    }
+
+    #[test]
+    fn export_leaves_out_itself_and_unknown_keys() {
+        let text = Snapshot::export([
+            ("snapshot", "{}"),
+            ("tll_marker", "1"),
+            ("hosts", "a.example"),
+        ]);
+        assert_eq!(text, r#"{"hosts":"a.example"}"#);
+    }
+
+    #[test]
+    fn a_snapshot_it_cannot_trust_is_refused_whole() {
+        for (text, problem) in [
+            ("[]", "not a JSON object"),
+            (r#"{"hosts":1}"#, "not a JSON object"),
+            (r#"{"hosts":"a","tll_marker":"1"}"#, "\"tll_marker\""),
+            (r#"{"snapshot":"{}"}"#, "\"snapshot\""),
+        ] {
+            let error = Snapshot::parse(text).unwrap_err().to_string();
+            assert!(error.contains(problem), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn differences_name_each_key_out_of_step() {
+        let snapshot = Snapshot::parse(r#"{"hosts":"a.example","ttl_marker":"30"}"#).unwrap();
+        let keys = [
+            ("hosts", "a.example"),
+            ("ttl_marker", "60"),
+            ("ttl_mutable", "5"),
+        ];
+        assert_eq!(snapshot.differences(keys), ["ttl_marker", "ttl_mutable"]);
+    }
+}
