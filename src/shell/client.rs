@@ -43,6 +43,8 @@ pub struct ClientRequest {
 
 impl ClientRequest {
     /// Takes the client request of this instance.
+    // Its own stack frame: see `shell` on stack depth.
+    #[inline(never)]
     pub fn take() -> ClientRequest {
         let started = Instant::now();
         let start_unix_nanos = SystemTime::now()

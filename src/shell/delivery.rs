@@ -55,6 +55,8 @@ pub enum Source {
 /// framing (product rule 4: HEAD must keep it), and a fetched body that
 /// does not reach it is cut, never finished, so the client sees an
 /// incomplete response rather than a short file that looks whole.
+// Its own stack frame: see `shell` on stack depth.
+#[inline(never)]
 pub fn deliver(
     mut response: Response,
     source: Source,

@@ -33,6 +33,8 @@ pub struct RequestLog {
 impl RequestLog {
     /// Starts the record, routes panics to the service log, and repeats
     /// config warnings there for a sample of requests.
+    // Its own stack frame: see `shell` on stack depth.
+    #[inline(never)]
     pub fn begin(
         client: &ClientRequest,
         config: &Config,
@@ -164,6 +166,8 @@ impl RequestLog {
 
     /// Closes the record and writes one line to each endpoint that selects
     /// it, each with a single write call (every write is one line).
+    // Its own stack frame: see `shell` on stack depth.
+    #[inline(never)]
     pub fn finish(mut self, client: &ClientRequest, delivered: Delivered) {
         LINE_WRITTEN.store(true, Ordering::SeqCst);
         let elapsed = client.started.elapsed().as_nanos() as u64;

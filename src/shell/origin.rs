@@ -24,7 +24,10 @@ use super::shielding::{Hop, SHIELD_HEADER};
 /// The response for a fetch decision, ready to send, and what the log
 /// needs to know about how it was made.
 pub struct Fetched {
-    pub response: Response,
+    /// Boxed: a `Response` is 1,128 bytes on wasm32, and every frame
+    /// that held one by value on the way to the origin send made the
+    /// stack deeper, a page fault per 4 KiB (docs/performance.md).
+    pub response: Box<Response>,
     /// The edge TTL chosen for the origin's answer; `None` if not stored.
     pub ttl: Option<u32>,
     /// Why the origin could not answer, if it could not.
@@ -53,6 +56,8 @@ pub struct Fetched {
 ///
 /// `to_edge` says this instance is a shield answering an edge, which
 /// counts its TTL from the answer's `Age`.
+// Its own stack frame: see `shell` on stack depth.
+#[inline(never)]
 pub fn fetch(
     client: &ClientRequest,
     fetch: &Fetch,
@@ -181,7 +186,7 @@ fn fetch_from_origin(
                     Err(failure) => {
                         let mut outcome = failed(why(failure.reason));
                         if failure.credentials {
-                            outcome.response = refused_credentials();
+                            outcome.response = Box::new(refused_credentials());
                         }
                         outcome
                     }
@@ -207,7 +212,7 @@ fn attempt(
     origin: &OriginRequest,
     fetch: &Fetch,
     config: &Config,
-) -> Result<(Response, &'static str), Failure> {
+) -> Result<(Box<Response>, &'static str), Failure> {
     let failure = |reason: String, credentials| Failure {
         reason,
         credentials,
@@ -220,24 +225,10 @@ fn attempt(
     };
     let signed = config.signed_buckets.iter().any(|b| b == bucket);
     let signature = if signed {
-        let Some(credentials) = credentials(bucket) else {
-            return Err(failure(
-                format!("bucket {bucket} is signed but {} has no hmac.{bucket}.access_key and secret_key", secrets::STORE),
-                false,
-            ));
-        };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let method = origin_method(fetch);
-        let headers = sigv4::gcs_object_headers(
-            method.as_str(),
-            &origin.host,
-            &origin.path,
-            now,
-            &credentials,
-        );
-        Some(headers)
+        match signature(bucket, origin, fetch) {
+            Ok(headers) => Some(headers),
+            Err(reason) => return Err(failure(reason, false)),
+        }
     } else {
         None
     };
@@ -265,6 +256,32 @@ fn attempt(
     Ok((response, cache_state))
 }
 
+/// The headers that sign a private bucket's request, or why there are
+/// none.
+fn signature(
+    bucket: &str,
+    origin: &OriginRequest,
+    fetch: &Fetch,
+) -> Result<[(&'static str, String); 3], String> {
+    let Some(credentials) = credentials(bucket) else {
+        return Err(format!(
+            "bucket {bucket} is signed but {} has no hmac.{bucket}.access_key and secret_key",
+            secrets::STORE
+        ));
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let method = origin_method(fetch);
+    Ok(sigv4::gcs_object_headers(
+        method.as_str(),
+        &origin.host,
+        &origin.path,
+        now,
+        &credentials,
+    ))
+}
+
 /// The HMAC key pair of a signed bucket, from the Secret Store.
 fn credentials(bucket: &str) -> Option<Credentials> {
     Some(Credentials {
@@ -275,7 +292,7 @@ fn credentials(bucket: &str) -> Option<Credentials> {
 
 fn failed(reason: String) -> Fetched {
     Fetched {
-        response: origin_unavailable(),
+        response: Box::new(origin_unavailable()),
         ttl: None,
         origin_error: Some(reason),
         cache_state: None,
@@ -291,7 +308,7 @@ fn failed(reason: String) -> Fetched {
 /// The client's response to an origin (or shield) answer, with the cache
 /// policy its status calls for.
 fn finish(
-    (origin, cache_state): (Response, &'static str),
+    (origin, cache_state): (Box<Response>, &'static str),
     client: &ClientRequest,
     fetch: &Fetch,
     config: &Config,
@@ -384,7 +401,7 @@ fn send(
     fetch: &Fetch,
     settings: &CacheSettings,
     source: Source,
-) -> Result<(Response, &'static str), SendError> {
+) -> Result<(Box<Response>, &'static str), SendError> {
     let class = fetch.classification.class;
     let keys = fetch.surrogate_keys.clone();
     let hook_settings = settings.clone();
@@ -416,11 +433,12 @@ fn send(
         Ok(())
     });
     match hooked.send(backend) {
-        Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
-            build().with_pass(true).send(backend).map(|r| (r, "pass"))
-        }
-        Ok(response) if fetched.load(Ordering::Relaxed) => Ok((response, "miss")),
-        Ok(response) => Ok((response, "hit")),
+        Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => build()
+            .with_pass(true)
+            .send(backend)
+            .map(|r| (Box::new(r), "pass")),
+        Ok(response) if fetched.load(Ordering::Relaxed) => Ok((Box::new(response), "miss")),
+        Ok(response) => Ok((Box::new(response), "hit")),
         Err(e) => Err(e),
     }
 }
@@ -429,14 +447,14 @@ fn send(
 /// applies the core's response plan to it. `None` when the plan says the
 /// answer (a range of another version than the client's) cannot be used.
 fn client_response(
-    mut origin: Response,
+    mut origin: Box<Response>,
     client: &ClientRequest,
     fetch: &Fetch,
     policy: &CachePolicy,
     source: Source,
     to_edge: bool,
     warnings: &mut Vec<String>,
-) -> Option<Response> {
+) -> Option<Box<Response>> {
     let plan = {
         // Header values are read as bytes: one that is not text is
         // treated as absent (`get_header_str` would panic on it).
