@@ -365,6 +365,9 @@ fn plan_export(file: &str, store_id: &str) -> ExitCode {
             let command =
                 plan_check::export_command(&text, store_id).expect("a checked plan is JSON");
             println!("{command}");
+            eprintln!(
+                "dl-edge-ops: where the store has a snapshot key, write it again after this (dl-edge-ops config export): the service reads shield_plan from the snapshot"
+            );
             ExitCode::SUCCESS
         }
         Err(code) => code,

@@ -160,7 +160,7 @@ pub const KEYS: &[Key] = &[
         name: "snapshot",
         kind: "JSON object of the other keys' values, as strings",
         default: "",
-        effect: "Every other key in one value, read in one host call instead of one per key: when present, the service reads it alone and ignores the keys one by one. Write it with `dl-edge-ops config export` after editing the keys; `dl-edge-ops config check` reports a snapshot out of step with them. Absent by default.",
+        effect: "Every other key but `overrides` in one value, read in one host call instead of one per key: when present, the service reads it and `overrides`, and ignores the other keys one by one. Write it with `dl-edge-ops config export` after editing the keys; `dl-edge-ops config check` reports a snapshot out of step with them. Absent by default.",
     },
 ];
 

@@ -4,10 +4,11 @@
 //! calls on every request. `snapshot` holds every other key's value in
 //! one JSON object of strings, exactly as the keys hold them:
 //! `{"hosts":"dl.k8s.io","ttl_marker":"30"}`. When it is present the
-//! service reads it alone (one host call), and a key it leaves out takes
-//! its default. Operators keep editing the keys one by one, then run
-//! `dl-edge-ops config export` to write the snapshot from them;
-//! `dl-edge-ops config check` reports a snapshot out of step with them.
+//! service reads it and [`READ_ALONE`] (two host calls), and a key it
+//! leaves out takes its default. Operators keep editing the keys one by
+//! one, then run `dl-edge-ops config export` to write the snapshot from
+//! them; `dl-edge-ops config check` reports a snapshot out of step with
+//! them.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,15 @@ use super::{ConfigSource, KEYS};
 
 /// The Config Store key holding the snapshot.
 pub const KEY: &str = "snapshot";
+
+/// Keys always read on their own, never from the snapshot: an emergency
+/// override takes effect the moment it is set, with no export to forget.
+pub const READ_ALONE: &[&str] = &["overrides"];
+
+/// Whether a snapshot may hold `key`.
+fn holds(key: &str) -> bool {
+    key != KEY && !READ_ALONE.contains(&key) && KEYS.iter().any(|d| d.name == key)
+}
 
 /// A snapshot read from its key: the values of the keys it names.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -27,7 +37,8 @@ pub struct Snapshot {
 pub enum SnapshotError {
     /// Not a JSON object of strings.
     NotAnObject(String),
-    /// It names a key the service does not read (or itself).
+    /// It names a key the service does not read, itself, or a key read
+    /// on its own ([`READ_ALONE`]).
     UnknownKey(String),
 }
 
@@ -37,7 +48,9 @@ impl std::fmt::Display for SnapshotError {
             SnapshotError::NotAnObject(detail) => {
                 write!(f, "not a JSON object of strings ({detail})")
             }
-            SnapshotError::UnknownKey(key) => write!(f, "names {key:?}, which is no config key"),
+            SnapshotError::UnknownKey(key) => {
+                write!(f, "names {key:?}, which a snapshot cannot hold")
+            }
         }
     }
 }
@@ -48,22 +61,17 @@ impl Snapshot {
     pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
         let values: BTreeMap<String, String> =
             serde_json::from_str(text).map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
-        if let Some(key) = values
-            .keys()
-            .find(|k| k.as_str() == KEY || !KEYS.iter().any(|d| d.name == k.as_str()))
-        {
+        if let Some(key) = values.keys().find(|k| !holds(k)) {
             return Err(SnapshotError::UnknownKey(key.clone()));
         }
         Ok(Snapshot { values })
     }
 
-    /// The snapshot of a store's keys (all but `snapshot` itself and keys
-    /// the service does not read), as the text to store under [`KEY`].
+    /// The snapshot of a store's keys (all but `snapshot` itself, the keys
+    /// read on their own and keys the service does not read), as the text
+    /// to store under [`KEY`].
     pub fn export<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-        let values: BTreeMap<&str, &str> = items
-            .into_iter()
-            .filter(|(k, _)| *k != KEY && KEYS.iter().any(|d| d.name == *k))
-            .collect();
+        let values: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
         serde_json::to_string(&values).expect("a map of strings serializes")
     }
 
@@ -73,10 +81,7 @@ impl Snapshot {
         &self,
         items: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Vec<String> {
-        let items: BTreeMap<&str, &str> = items
-            .into_iter()
-            .filter(|(k, _)| *k != KEY && KEYS.iter().any(|d| d.name == *k))
-            .collect();
+        let items: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
         let mut keys: Vec<&str> = items.keys().copied().collect();
         keys.extend(self.values.keys().map(String::as_str));
         keys.sort_unstable();
@@ -131,6 +136,7 @@ mod tests {
             (r#"{"hosts":1}"#, "not a JSON object"),
             (r#"{"hosts":"a","tll_marker":"1"}"#, "\"tll_marker\""),
             (r#"{"snapshot":"{}"}"#, "\"snapshot\""),
+            (r#"{"overrides":"[]"}"#, "\"overrides\""),
         ] {
             let error = Snapshot::parse(text).unwrap_err().to_string();
             assert!(error.contains(problem), "{text}: {error}");
@@ -144,7 +150,9 @@ mod tests {
             ("hosts", "a.example"),
             ("ttl_marker", "60"),
             ("ttl_mutable", "5"),
+            ("overrides", "[]"),
         ];
+        // overrides are read on their own: never out of step.
         assert_eq!(snapshot.differences(keys), ["ttl_marker", "ttl_mutable"]);
     }
 }

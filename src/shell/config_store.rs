@@ -6,8 +6,8 @@ use dl_edge::config::snapshot::{self, Snapshot};
 use dl_edge::config::ConfigSource;
 use fastly::ConfigStore;
 
-/// Reads the config from a Config Store: the `snapshot` key alone when it
-/// is there and sound (one host call), else key by key. A store that is
+/// Reads the config from a Config Store: the `snapshot` key (and the keys
+/// always read on their own) when it is there and sound, else key by key. A store that is
 /// missing or a key that fails to read yields no value, so the key takes
 /// its default; the problem is kept for the service log.
 pub struct ConfigStoreSource {
@@ -60,8 +60,8 @@ impl ConfigStoreSource {
 impl ConfigSource for ConfigStoreSource {
     fn get(&self, key: &str) -> Option<String> {
         match &self.snapshot {
-            Some(snapshot) => snapshot.get(key),
-            None => self.read(key),
+            Some(snapshot) if !snapshot::READ_ALONE.contains(&key) => snapshot.get(key),
+            _ => self.read(key),
         }
     }
 }

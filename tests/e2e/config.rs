@@ -19,8 +19,9 @@ pub const CASES: &[crate::Case] = &[
 ];
 
 /// With a `snapshot`, the service serves its values, not the keys' one by
-/// one; a snapshot naming an unknown key is refused whole and reported,
-/// and the keys are read one by one.
+/// one, except `overrides`, always read on its own; a snapshot naming an
+/// unknown key is refused whole and reported, and the keys are read one
+/// by one.
 fn snapshot(ctx: &Ctx) {
     let marker_ttl = |config: &str| {
         let edge = ctx.edge_with(config);
@@ -39,6 +40,11 @@ fn snapshot(ctx: &Ctx) {
         edge.wait_for_log_lines("splunk", 1)[0]["event"]["config_warnings"],
         0
     );
+    // An emergency override is read on its own, snapshot or not.
+    let (served, _edge) = marker_ttl(
+        r#"{"snapshot":"{\"ttl_marker\":\"7\"}","overrides":"[{\"name\":\"short\",\"kind\":\"max_ttl\",\"seconds\":5,\"expires\":\"2099-01-01T00:00:00Z\"}]"}"#,
+    );
+    assert_eq!(served.as_deref(), Some("public, max-age=5"));
     let (served, edge) = marker_ttl(
         r#"{"snapshot":"{\"tll_marker\":\"7\"}","ttl_marker":"45","warning_sample_rate":"1"}"#,
     );
