@@ -87,9 +87,11 @@ pub fn deliver(
 /// Reads a small fetched body whole, then sends it. One that comes up
 /// short is known to be before anything is sent, so the client gets a
 /// clear 502 instead of a response that stalls short of its length.
-fn read_whole(mut response: Response, mut body: Body, len: u64) -> Delivered {
+fn read_whole(mut response: Response, body: Body, len: u64) -> Delivered {
     let mut buf = vec![0u8; len as usize];
-    let (got, cut) = fill(&mut body, &mut buf);
+    // Straight from the handle: `Body`'s reader would fill a buffer of its
+    // own first, one more page touched per request.
+    let (got, cut) = fill(&mut body.into_handle(), &mut buf);
     if got < buf.len() {
         let reason = cut.map_or_else(|| short_body(got as u64, len), |(_, why)| why);
         let answer = super::origin::edge_error(502, INCOMPLETE);
