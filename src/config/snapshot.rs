@@ -21,8 +21,9 @@ pub const KEY: &str = "snapshot";
 /// override takes effect the moment it is set, with no export to forget.
 pub const READ_ALONE: &[&str] = &["overrides"];
 
-/// Whether a snapshot may hold `key`.
-fn holds(key: &str) -> bool {
+/// Whether a snapshot may hold `key`: where one is in force, the keys it
+/// may hold are read from it, and every other key on its own.
+pub fn holds(key: &str) -> bool {
     key != KEY && !READ_ALONE.contains(&key) && KEYS.iter().any(|d| d.name == key)
 }
 

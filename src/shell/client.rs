@@ -9,9 +9,8 @@ use dl_edge::locality::{self, Locality};
 use dl_edge::request::conditional::Conditions;
 use dl_edge::telemetry::record::RequestMeta;
 use fastly::handle::{client_request_and_body, RequestHandle};
-use fastly_shared::FastlyStatus;
 
-use super::headers::Headers;
+use super::headers::{read_list, Headers};
 
 /// The client request and what the core needs from it.
 pub struct ClientRequest {
@@ -161,27 +160,17 @@ fn geo(ip: IpAddr) -> Option<Geo> {
 /// `..` and `%2e%2e` segments before the service could see them; the raw
 /// ABI call returns it untouched.
 fn raw_uri(handle: &RequestHandle) -> String {
-    let mut buf = vec![0u8; 2048];
-    loop {
-        let mut written = 0;
-        // SAFETY: `buf` is valid for `buf.len()` bytes and the host writes
-        // at most that many, reporting the count in `written`.
-        let status = unsafe {
-            fastly_sys::fastly_http_req::uri_get(
-                handle.as_u32(),
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut written,
-            )
-        };
-        if status == FastlyStatus::OK {
-            buf.truncate(written.min(buf.len()));
-            return String::from_utf8_lossy(&buf).into_owned();
-        }
-        if status == FastlyStatus::BUFLEN && written > buf.len() && written <= 1 << 20 {
-            buf.resize(written, 0);
-            continue;
-        }
-        return String::new();
+    let mut buf = Vec::new();
+    // SAFETY: `read_list` passes a pointer to `len` writable bytes and
+    // reads back at most `len` written. The URI is one value, not a
+    // list: no cursor, and the ending says it is the last.
+    let read = read_list(&mut buf, |ptr, len, _cursor, ending, written| {
+        *ending = -1;
+        unsafe { fastly_sys::fastly_http_req::uri_get(handle.as_u32(), ptr, len, written) }
+    });
+    if read {
+        String::from_utf8_lossy(&buf).into_owned()
+    } else {
+        String::new()
     }
 }

@@ -6,10 +6,11 @@ use dl_edge::config::snapshot::{self, Snapshot};
 use dl_edge::config::ConfigSource;
 use fastly::ConfigStore;
 
-/// Reads the config from a Config Store: the `snapshot` key (and the keys
-/// always read on their own) when it is there and sound, else key by key. A store that is
-/// missing or a key that fails to read yields no value, so the key takes
-/// its default; the problem is kept for the service log.
+/// Reads the config from a Config Store: from the `snapshot` key when it
+/// is there and sound (the keys it cannot hold on their own), else key by
+/// key. A store that is missing or a key that fails to read yields no
+/// value, so the key takes its default; the problem is kept for the
+/// service log.
 pub struct ConfigStoreSource {
     store: Option<ConfigStore>,
     snapshot: Option<Snapshot>,
@@ -60,7 +61,7 @@ impl ConfigStoreSource {
 impl ConfigSource for ConfigStoreSource {
     fn get(&self, key: &str) -> Option<String> {
         match &self.snapshot {
-            Some(snapshot) if !snapshot::READ_ALONE.contains(&key) => snapshot.get(key),
+            Some(snapshot) if snapshot::holds(key) => snapshot.get(key),
             _ => self.read(key),
         }
     }

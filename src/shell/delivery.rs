@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use dl_edge::telemetry::delivery::{copy_counted, fill, short_body, Cut};
+use dl_edge::telemetry::delivery::{copy_counted, read_exactly, Cut, CutShort};
 use fastly::http::FramingHeadersMode;
 use fastly::{Body, Response};
 
@@ -33,7 +33,7 @@ pub struct Delivered {
     /// Body bytes the platform accepted for the client.
     pub bytes: u64,
     /// Why the body stopped short, and whose side cut it, if it did.
-    pub cut: Option<(Cut, String)>,
+    pub cut: Option<CutShort>,
     /// The status and length of the answer sent instead of the one
     /// planned, if the body turned out short before anything was sent.
     pub replaced: Option<(u16, u64)>,
@@ -88,27 +88,27 @@ pub fn deliver(
 /// short is known to be before anything is sent, so the client gets a
 /// clear 502 instead of a response that stalls short of its length.
 fn read_whole(mut response: Response, body: Body, len: u64) -> Delivered {
-    let mut buf = vec![0u8; len as usize];
     // Straight from the handle: `Body`'s reader would fill a buffer of its
     // own first, one more page touched per request.
-    let (got, cut) = fill(&mut body.into_handle(), &mut buf);
-    if got < buf.len() {
-        let reason = cut.map_or_else(|| short_body(got as u64, len), |(_, why)| why);
-        let answer = super::origin::edge_error(502, INCOMPLETE);
-        answer.send_to_client();
-        let bytes = INCOMPLETE.len() as u64;
-        return Delivered {
-            bytes,
-            cut: Some((Cut::Origin, reason)),
-            replaced: Some((502, bytes)),
-        };
-    }
-    response.set_body(buf);
-    response.send_to_client();
-    Delivered {
-        bytes: len,
-        cut: None,
-        replaced: None,
+    match read_exactly(&mut body.into_handle(), len as usize) {
+        Ok(buf) => {
+            response.set_body(buf);
+            response.send_to_client();
+            Delivered {
+                bytes: len,
+                cut: None,
+                replaced: None,
+            }
+        }
+        Err(cut) => {
+            super::origin::edge_error(502, INCOMPLETE).send_to_client();
+            let bytes = INCOMPLETE.len() as u64;
+            Delivered {
+                bytes,
+                cut: Some(cut),
+                replaced: Some((502, bytes)),
+            }
+        }
     }
 }
 
@@ -124,12 +124,7 @@ fn stream(
 ) -> Delivered {
     let size = length.map_or(64 * 1024, |l| l.clamp(1, MAX_BUFFER as u64) as usize);
     let mut buf = vec![0u8; size];
-    let (bytes, mut cut) = copy_counted(&mut body, &mut out, &mut buf);
-    if cut.is_none() {
-        if let Some(expected) = length.filter(|&l| l != bytes) {
-            cut = Some((Cut::Origin, short_body(bytes, expected)));
-        }
-    }
+    let (bytes, mut cut) = copy_counted(&mut body, &mut out, &mut buf, length);
     match &cut {
         // Finishing a cut body would close a chunked response cleanly,
         // and the client would keep a short file as if it were whole.

@@ -112,9 +112,11 @@ impl Headers {
     }
 }
 
-/// Appends a NUL-terminated list the host writes through a cursor (header
-/// names, or one header's values) to `out`. False if the host refused it.
-fn read_list(
+/// Appends what the host writes through a cursor (header names, or one
+/// header's values, NUL-terminated; or the request URI, in one go) to
+/// `out`, growing it when the host says it is too small. False if the
+/// host refused it.
+pub fn read_list(
     out: &mut Vec<u8>,
     mut call: impl FnMut(*mut u8, usize, u32, &mut i64, &mut usize) -> FastlyStatus,
 ) -> bool {

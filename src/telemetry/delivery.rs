@@ -23,28 +23,27 @@ impl Cut {
     }
 }
 
+/// Why a delivery stopped: whose side cut the body, and the reason logged.
+pub type CutShort = (Cut, String);
+
 /// Copies `body` to `out` through `buf`, counting what was written. A
 /// chunk counts once the platform has taken all of it: `flush` hands a
 /// short chunk on at once instead of leaving it in the writer's buffer,
 /// where a later failure would lose bytes already counted (the platform
-/// takes a whole buffer per write or fails).
+/// takes a whole buffer per write or fails). A body that ends before
+/// `expected` bytes (its `Content-Length`) is cut by the origin.
 pub fn copy_counted(
     body: &mut impl Read,
     out: &mut impl Write,
     buf: &mut [u8],
-) -> (u64, Option<(Cut, String)>) {
+    expected: Option<u64>,
+) -> (u64, Option<CutShort>) {
     let mut bytes = 0u64;
     loop {
-        let n = match body.read(buf) {
-            Ok(0) => return (bytes, None),
+        let n = match read_some(body, buf) {
+            Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return (
-                    bytes,
-                    Some((Cut::Origin, format!("origin body failed: {e}"))),
-                )
-            }
+            Err(cut) => return (bytes, Some(cut)),
         };
         if let Err(e) = out.write_all(&buf[..n]).and_then(|()| out.flush()) {
             return (
@@ -54,26 +53,52 @@ pub fn copy_counted(
         }
         bytes += n as u64;
     }
+    let short = expected.filter(|&l| l != bytes);
+    (bytes, short.map(|l| short_body(bytes, l)))
 }
 
 /// Reads from `body` until `buf` is full or the body ends: how much came,
 /// and why it stopped early if the body failed.
-pub fn fill(body: &mut impl Read, buf: &mut [u8]) -> (usize, Option<(Cut, String)>) {
+pub fn fill(body: &mut impl Read, buf: &mut [u8]) -> (usize, Option<CutShort>) {
     let mut got = 0;
     while got < buf.len() {
-        match body.read(&mut buf[got..]) {
+        match read_some(body, &mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return (got, Some((Cut::Origin, format!("origin body failed: {e}")))),
+            Err(cut) => return (got, Some(cut)),
         }
     }
     (got, None)
 }
 
-/// The reason logged for a body that ended before its `Content-Length`.
-pub fn short_body(got: u64, expected: u64) -> String {
-    format!("origin body ended at {got} of {expected} bytes")
+/// Reads a body of `len` bytes (its `Content-Length`) whole. One that
+/// fails or ends short is the origin's cut.
+pub fn read_exactly(body: &mut impl Read, len: usize) -> Result<Vec<u8>, CutShort> {
+    let mut buf = vec![0u8; len];
+    match fill(body, &mut buf) {
+        (_, Some(cut)) => Err(cut),
+        (got, None) if got < len => Err(short_body(got as u64, len as u64)),
+        (_, None) => Ok(buf),
+    }
+}
+
+/// One read of the origin's body; a failure is the origin's cut.
+fn read_some(body: &mut impl Read, buf: &mut [u8]) -> Result<usize, CutShort> {
+    loop {
+        match body.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err((Cut::Origin, format!("origin body failed: {e}"))),
+            Ok(n) => return Ok(n),
+        }
+    }
+}
+
+/// A body that ended before its `Content-Length`.
+fn short_body(got: u64, expected: u64) -> CutShort {
+    (
+        Cut::Origin,
+        format!("origin body ended at {got} of {expected} bytes"),
+    )
 }
 
 #[cfg(test)]
@@ -107,7 +132,7 @@ mod tests {
             got: Vec::new(),
             room: 1_000,
         };
-        let (bytes, cut) = copy_counted(&mut &body[..], &mut client, &mut [0u8; 4096]);
+        let (bytes, cut) = copy_counted(&mut &body[..], &mut client, &mut [0u8; 4096], None);
         // The client took 1,000 bytes of the first 4,096 and reset: that
         // chunk did not all leave, so it is not counted.
         assert_eq!(bytes, 0);
@@ -127,13 +152,46 @@ mod tests {
     }
 
     #[test]
+    fn a_body_short_of_its_length_is_the_origins_cut() {
+        let mut client = Client {
+            got: Vec::new(),
+            room: usize::MAX,
+        };
+        let (bytes, cut) = copy_counted(
+            &mut &b"thirteen byte"[..],
+            &mut client,
+            &mut [0u8; 64],
+            Some(100_000),
+        );
+        assert_eq!(bytes, 13);
+        assert_eq!(
+            cut,
+            Some((
+                Cut::Origin,
+                "origin body ended at 13 of 100000 bytes".to_owned()
+            ))
+        );
+        assert_eq!(
+            read_exactly(&mut &b"thirteen byte"[..], 2000),
+            Err((
+                Cut::Origin,
+                "origin body ended at 13 of 2000 bytes".to_owned()
+            ))
+        );
+        assert_eq!(
+            read_exactly(&mut &b"four"[..], 4).as_deref(),
+            Ok(&b"four"[..])
+        );
+    }
+
+    #[test]
     fn a_whole_body_is_counted_in_full() {
         let body = vec![1u8; 10_000];
         let mut client = Client {
             got: Vec::new(),
             room: usize::MAX,
         };
-        let (bytes, cut) = copy_counted(&mut &body[..], &mut client, &mut [0u8; 4096]);
+        let (bytes, cut) = copy_counted(&mut &body[..], &mut client, &mut [0u8; 4096], None);
         assert_eq!((bytes, cut.is_none()), (10_000, true));
         assert_eq!(client.got, body);
     }
