@@ -297,6 +297,14 @@ impl Edge {
     }
 }
 
+/// Whether one of `events` (service-log events) has a message containing
+/// `needle`.
+pub fn mentions(events: &[serde_json::Value], needle: &str) -> bool {
+    events
+        .iter()
+        .any(|e| e["message"].as_str().unwrap_or("").contains(needle))
+}
+
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

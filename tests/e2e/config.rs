@@ -1,5 +1,7 @@
 //! Config Store variations, each in its own Viceroy instance.
 
+use dl_edge_testkit::stack::mentions;
+
 use crate::Ctx;
 
 pub const CASES: &[crate::Case] = &[
@@ -51,10 +53,7 @@ fn snapshot(ctx: &Ctx) {
     assert_eq!(served.as_deref(), Some("public, max-age=45"));
     let events = edge.wait_for_service_events(1);
     assert!(
-        events.iter().any(|e| e["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("config key snapshot refused (names \"tll_marker\"")),
+        mentions(&events, "config key snapshot refused (names \"tll_marker\""),
         "{events:?}"
     );
 }

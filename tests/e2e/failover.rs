@@ -3,7 +3,7 @@
 
 use dl_edge_testkit::http::curl;
 use dl_edge_testkit::proxy::{start_faulty, Fault};
-use dl_edge_testkit::stack::Edge;
+use dl_edge_testkit::stack::{mentions, Edge};
 use dl_edge_testkit::viceroy::{loopback, ViceroyConfig};
 
 use crate::Ctx;
@@ -88,10 +88,7 @@ fn failover(ctx: &Ctx) {
         assert_eq!(line["routing"]["failover"], true, "{primary}");
         let warnings = edge.wait_for_service_events(1);
         assert!(
-            warnings.iter().any(|w| w["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("failed over: bucket primary-eu")),
+            mentions(&warnings, "failed over: bucket primary-eu"),
             "{primary}: {warnings:?}"
         );
         if let Some(hits) = hits {

@@ -5,6 +5,7 @@
 
 use dl_edge_testkit::hostile;
 use dl_edge_testkit::http::{raw, Response};
+use dl_edge_testkit::stack::mentions;
 use dl_edge_testkit::viceroy::ViceroyConfig;
 
 use crate::Ctx;
@@ -115,10 +116,7 @@ fn hostile_origin(ctx: &Ctx) {
         );
     }
     assert!(
-        edge.service_events().iter().any(|w| w["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("not text; treated as absent")),
+        mentions(&edge.service_events(), "not text; treated as absent"),
         "the unreadable headers are reported"
     );
 }

@@ -3,6 +3,7 @@
 
 use dl_edge_testkit::http::curl;
 use dl_edge_testkit::proxy::{Proxy, RequestHead};
+use dl_edge_testkit::stack::mentions;
 use dl_edge_testkit::viceroy::ViceroyConfig;
 
 use crate::Ctx;
@@ -133,10 +134,10 @@ fn signed(ctx: &Ctx) {
     );
     assert_eq!(r.status, 503);
     let errors = keyless.wait_for_service_events(1);
-    assert!(errors.iter().any(|e| e["message"]
-        .as_str()
-        .unwrap_or("")
-        .contains("has no hmac.kubernetes-release.access_key")));
+    assert!(mentions(
+        &errors,
+        "has no hmac.kubernetes-release.access_key"
+    ));
     assert_eq!(
         gate.requests().len(),
         before,

@@ -4,7 +4,7 @@
 
 use dl_edge_testkit::http::curl;
 use dl_edge_testkit::proxy::{start_faulty, Fault, Proxy};
-use dl_edge_testkit::stack::Edge;
+use dl_edge_testkit::stack::{mentions, Edge};
 use dl_edge_testkit::viceroy::{loopback, Geo, Site, ViceroyConfig};
 
 use crate::Ctx;
@@ -185,10 +185,7 @@ fn shielding(ctx: &Ctx) {
         "it still went through the shield"
     );
     assert!(
-        edge.service_events().iter().any(|w| w["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("without a valid token")),
+        mentions(&edge.service_events(), "without a valid token"),
         "the forged header is reported"
     );
     // The same forgery sent straight to the shield does not make it a
@@ -243,10 +240,10 @@ fn shielding(ctx: &Ctx) {
         "iad-va-us"
     );
     assert!(
-        skipping.service_events().iter().any(|w| w["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains(&format!("{unknown} is unknown here"))),
+        mentions(
+            &skipping.service_events(),
+            &format!("{unknown} is unknown here")
+        ),
         "the skipped candidate is reported"
     );
 
