@@ -30,6 +30,8 @@ fuzz_target!(|data: &[u8]| {
     let service = ServiceFields { pop: "FUZ".into(), version: "0".into() };
     let mut record = LogRecord::begin(&meta, IpMode::Truncated, None, service);
     record.decided(&decision);
-    let line = serde_json::to_string(&record).expect("a record serializes");
+    let line = record.to_json();
     assert!(!line.contains('\n'));
+    let parsed: serde_json::Value = serde_json::from_str(&line).expect("a record is JSON");
+    assert_eq!(parsed["request"]["path"], record.request.path.as_str());
 });

@@ -7,9 +7,8 @@
 //! This module only reads the entries; `policy::overrides` applies the
 //! ones in force.
 
-use serde::Deserialize;
-
 use crate::config::names::{is_bucket_name, is_route_prefix};
+use crate::primitives::json::{self, Value};
 use crate::primitives::utc::parse_utc;
 
 /// What an override does.
@@ -33,18 +32,32 @@ pub struct Override {
     pub expires: i64,
 }
 
-/// The JSON form of an entry. A flat struct rather than a tagged enum:
-/// serde's machinery for those costs tens of KB of Wasm, paid on every
-/// request's instantiation.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOverride {
-    name: String,
-    kind: String,
-    expires: Option<String>,
-    prefix: Option<String>,
-    bucket: Option<String>,
+/// An entry as written, read in place: a flat shape rather than one per
+/// kind, so a known kind with the wrong fields can be named as such.
+struct RawOverride<'v> {
+    name: &'v str,
+    kind: &'v str,
+    expires: Option<&'v str>,
+    prefix: Option<&'v str>,
+    bucket: Option<&'v str>,
     seconds: Option<u32>,
+}
+
+impl<'v> RawOverride<'v> {
+    const FIELDS: &'static [&'static str] =
+        &["name", "kind", "expires", "prefix", "bucket", "seconds"];
+
+    fn read(value: &'v Value<'_>) -> Result<RawOverride<'v>, json::Error> {
+        let fields = value.fields(Self::FIELDS)?;
+        Ok(RawOverride {
+            name: fields.read_required("name", Value::as_str)?,
+            kind: fields.read_required("kind", Value::as_str)?,
+            expires: fields.read("expires", Value::as_str)?,
+            prefix: fields.read("prefix", Value::as_str)?,
+            bucket: fields.read("bucket", Value::as_str)?,
+            seconds: fields.read("seconds", Value::as_uint)?,
+        })
+    }
 }
 
 /// Why one override entry was refused.
@@ -92,17 +105,22 @@ pub struct Refused {
 
 /// Parses the `overrides` key. An entry without a valid expiry, of an
 /// unknown kind, or missing what its kind needs is refused and reported;
-/// the others stand. A value that is not a list of entries is serde's
-/// error.
-pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), serde_json::Error> {
-    let raw: Vec<RawOverride> = serde_json::from_str(value)?;
+/// the others stand. A value that is not a list of entries is the
+/// reader's error.
+pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), json::Error> {
+    let list = json::parse(value)?;
+    let raw = list
+        .as_array()?
+        .iter()
+        .map(RawOverride::read)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut overrides = Vec::new();
     let mut refused = Vec::new();
     for r in raw {
         match entry(&r) {
             Ok(o) => overrides.push(o),
             Err(error) => refused.push(Refused {
-                name: r.name.clone(),
+                name: r.name.to_owned(),
                 error,
             }),
         }
@@ -110,21 +128,21 @@ pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), serde_json::E
     Ok((overrides, refused))
 }
 
-fn entry(r: &RawOverride) -> Result<Override, OverrideError> {
+fn entry(r: &RawOverride<'_>) -> Result<Override, OverrideError> {
     use OverrideError::*;
-    let expires = r.expires.as_deref().ok_or(MissingExpiry)?;
+    let expires = r.expires.ok_or(MissingExpiry)?;
     let expires = parse_utc(expires).ok_or_else(|| BadExpiry(expires.to_owned()))?;
-    let action = match (r.kind.as_str(), &r.prefix, &r.bucket, r.seconds) {
+    let action = match (r.kind, r.prefix, r.bucket, r.seconds) {
         ("force_bucket", Some(prefix), Some(bucket), None) => {
             if !is_route_prefix(prefix) {
-                return Err(RoutePrefix(prefix.clone()));
+                return Err(RoutePrefix(prefix.to_owned()));
             }
             if !is_bucket_name(bucket) {
-                return Err(NotBucket(bucket.clone()));
+                return Err(NotBucket(bucket.to_owned()));
             }
             Action::ForceBucket {
-                prefix: prefix.clone(),
-                bucket: bucket.clone(),
+                prefix: prefix.to_owned(),
+                bucket: bucket.to_owned(),
             }
         }
         ("no_shield", None, None, None) => Action::NoShield,
@@ -142,7 +160,7 @@ fn entry(r: &RawOverride) -> Result<Override, OverrideError> {
         (kind, ..) => return Err(UnknownKind(kind.to_owned())),
     };
     Ok(Override {
-        name: r.name.clone(),
+        name: r.name.to_owned(),
         action,
         expires,
     })

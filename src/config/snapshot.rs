@@ -13,6 +13,8 @@
 use std::collections::BTreeMap;
 
 use super::{ConfigSource, KEYS};
+use crate::primitives::json;
+use crate::primitives::json::Object;
 
 /// The Config Store key holding the snapshot.
 pub const KEY: &str = "snapshot";
@@ -60,10 +62,14 @@ impl Snapshot {
     /// Parses a snapshot. One it cannot trust is refused whole: the
     /// service then reads the keys one by one.
     pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
-        let values: BTreeMap<String, String> =
-            serde_json::from_str(text).map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
-        if let Some(key) = values.keys().find(|k| !holds(k)) {
-            return Err(SnapshotError::UnknownKey(key.clone()));
+        let not_an_object = |e: json::Error| SnapshotError::NotAnObject(e.to_string());
+        let parsed = json::parse(text).map_err(not_an_object)?;
+        let mut values = BTreeMap::new();
+        for (key, value) in parsed.as_str_entries().map_err(not_an_object)? {
+            if !holds(key) {
+                return Err(SnapshotError::UnknownKey(key.to_owned()));
+            }
+            values.insert(key.to_owned(), value.to_owned());
         }
         Ok(Snapshot { values })
     }
@@ -73,7 +79,13 @@ impl Snapshot {
     /// to store under [`KEY`].
     pub fn export<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
         let values: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
-        serde_json::to_string(&values).expect("a map of strings serializes")
+        let mut text = String::new();
+        let mut object = Object::open(&mut text);
+        for (key, value) in values {
+            json::string(object.value(key), value);
+        }
+        object.close();
+        text
     }
 
     /// The keys whose value here differs from `items` (the keys one by

@@ -4,32 +4,53 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
-
 use crate::config::names::{is_bucket_name, is_route_prefix};
 use crate::config::overrides::OverrideError;
+use crate::primitives::json::{self, Value};
 use crate::shield::PlanProblem;
 use crate::telemetry::endpoint::EndpointError;
 use crate::telemetry::privacy::IpMode;
 
 /// A public path prefix and the bucket it is served from.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub prefix: String,
     pub bucket: String,
-    #[serde(default)]
     pub strip_prefix: bool,
     /// Tried when `bucket` (and a migration's other bucket) fails.
-    #[serde(default)]
     pub fallback: Option<String>,
     /// The bucket a migration moves to; `bucket` is the old one.
-    #[serde(default)]
     pub new_bucket: Option<String>,
     /// Share of objects (by a stable hash of their name) served from
     /// `new_bucket` first.
-    #[serde(default)]
     pub new_percent: u8,
+}
+
+impl Route {
+    const FIELDS: &'static [&'static str] = &[
+        "prefix",
+        "bucket",
+        "strip_prefix",
+        "fallback",
+        "new_bucket",
+        "new_percent",
+    ];
+
+    /// One entry of `routes`, before its names are checked.
+    fn read(value: &Value<'_>) -> Result<Route, json::Error> {
+        let fields = value.fields(Self::FIELDS)?;
+        let text = |name| fields.read(name, |v| v.as_str().map(str::to_owned));
+        Ok(Route {
+            prefix: fields.read_required("prefix", Value::as_str)?.to_owned(),
+            bucket: fields.read_required("bucket", Value::as_str)?.to_owned(),
+            strip_prefix: fields
+                .read("strip_prefix", Value::as_bool)?
+                .unwrap_or(false),
+            fallback: text("fallback")?,
+            new_bucket: text("new_bucket")?,
+            new_percent: fields.read("new_percent", Value::as_uint)?.unwrap_or(0),
+        })
+    }
 }
 
 /// How the bucket is named in origin requests.
@@ -42,7 +63,7 @@ pub enum OriginStyle {
 /// Why a Config Store value was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValueError {
-    /// Not the JSON shape the key takes (`expected`), with serde's detail.
+    /// Not the JSON shape the key takes (`expected`), with the reader's detail.
     Json {
         expected: &'static str,
         detail: String,
@@ -122,15 +143,18 @@ impl From<PlanProblem> for ValueError {
     }
 }
 
-/// A JSON value of the shape `T`, or why not.
-pub fn json<'a, T: Deserialize<'a>>(
-    value: &'a str,
+/// A JSON value of the shape `read` takes, or why not.
+pub fn json<T>(
+    value: &str,
     expected: &'static str,
+    read: impl FnOnce(&Value<'_>) -> Result<T, json::Error>,
 ) -> Result<T, ValueError> {
-    serde_json::from_str(value).map_err(|e| ValueError::Json {
-        expected,
-        detail: e.to_string(),
-    })
+    json::parse(value)
+        .and_then(|parsed| read(&parsed))
+        .map_err(|e| ValueError::Json {
+            expected,
+            detail: e.to_string(),
+        })
 }
 
 pub fn list(value: &str) -> impl Iterator<Item = &str> {
@@ -195,7 +219,12 @@ pub fn sort_routes(routes: &mut [Route]) {
 }
 
 pub fn parse_routes(value: &str) -> Result<Vec<Route>, ValueError> {
-    let mut routes: Vec<Route> = json(value, "a list of routes")?;
+    let mut routes = json(value, "a list of routes", |v| {
+        v.as_array()?
+            .iter()
+            .map(Route::read)
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     for route in &routes {
         check_route_prefix(&route.prefix)?;
         let buckets = [
@@ -224,7 +253,12 @@ pub fn parse_buckets(value: &str) -> Result<Vec<String>, ValueError> {
 }
 
 pub fn parse_bucket_backends(value: &str) -> Result<BTreeMap<String, String>, ValueError> {
-    let map: BTreeMap<String, String> = json(value, "an object of bucket to backend")?;
+    let map: BTreeMap<String, String> = json(value, "an object of bucket to backend", |v| {
+        Ok(v.as_str_entries()?
+            .into_iter()
+            .map(|(bucket, backend)| (bucket.to_owned(), backend.to_owned()))
+            .collect())
+    })?;
     for (bucket, backend) in &map {
         check_bucket(bucket)?;
         parse_name(backend).map_err(|e| ValueError::BackendOf {

@@ -17,6 +17,8 @@ mod cloud_ranges;
 
 use std::net::IpAddr;
 
+use crate::primitives::json;
+
 /// What the platform knows about the client's network location.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Geo {
@@ -26,6 +28,31 @@ pub struct Geo {
     pub country: String,
     pub region: Option<String>,
     pub city: String,
+}
+
+impl Geo {
+    /// The platform's geolocation record, a JSON object (the fields
+    /// Fastly documents for `client.geo`), read for what the service uses.
+    /// None if it is not such an object. A continent code other than the
+    /// seven is `??`, as the `fastly` crate reports it.
+    pub fn from_json(text: &str) -> Option<Geo> {
+        let record = json::parse(text).ok()?;
+        let entries = record.as_entries().ok()?;
+        let field = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        let text = |name: &str| field(name)?.as_str().ok().map(str::to_owned);
+        let continent = match field("continent")?.as_str().ok()? {
+            code @ ("AF" | "AN" | "AS" | "EU" | "NA" | "OC" | "SA") => code,
+            _ => "??",
+        };
+        Some(Geo {
+            asn: field("as_number")?.as_uint().ok()?,
+            as_name: text("as_name")?,
+            continent: continent.to_owned(),
+            country: text("country_code")?,
+            region: text("region"),
+            city: text("city")?,
+        })
+    }
 }
 
 /// A cloud provider's region, from its published address ranges.

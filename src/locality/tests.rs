@@ -503,3 +503,34 @@ fn nothing_known_falls_back() {
         );
     }
 }
+
+/// The record as Viceroy and Fastly return it for `client.geo`.
+#[test]
+fn geo_is_read_from_the_platforms_record() {
+    let record = r#"{"as_name":"example isp","as_number":64500,"area_code":0,"city":"frankfurt am main","conn_speed":"broadband","conn_type":"wired","continent":"EU","country_code":"DE","country_code3":"DEU","country_name":"germany","latitude":50.1,"longitude":8.7,"metro_code":0,"postal_code":"60311","proxy_description":"?","proxy_type":"?","region":"HE","utc_offset":100}"#;
+    assert_eq!(
+        Geo::from_json(record),
+        Some(Geo {
+            asn: 64500,
+            as_name: "example isp".into(),
+            continent: "EU".into(),
+            country: "DE".into(),
+            region: Some("HE".into()),
+            city: "frankfurt am main".into(),
+        })
+    );
+    let no_region = record.replace(r#""region":"HE""#, r#""region":null"#);
+    assert_eq!(Geo::from_json(&no_region).unwrap().region, None);
+    let odd = record.replace(r#""continent":"EU""#, r#""continent":"XX""#);
+    assert_eq!(Geo::from_json(&odd).unwrap().continent, "??");
+    for broken in [
+        "",
+        "null",
+        "[]",
+        &record.replace(r#""as_number":64500,"#, ""),
+        &record.replace("64500", "\"64500\""),
+        &record[..record.len() - 1],
+    ] {
+        assert_eq!(Geo::from_json(broken), None, "{broken}");
+    }
+}

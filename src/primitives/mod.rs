@@ -1,6 +1,7 @@
-//! Small pure building blocks every layer may use: a stable hash, hex and UTC
-//! dates. They know nothing of requests.
+//! Small pure building blocks every layer may use: a stable hash, hex, UTC
+//! dates and JSON config values. They know nothing of requests.
 
 pub mod fnv;
 pub mod hex;
+pub mod json;
 pub mod utc;

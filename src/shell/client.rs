@@ -142,16 +142,30 @@ impl ClientRequest {
     }
 }
 
+/// The platform's geolocation of `ip`, read through the raw ABI and
+/// the core's JSON reader: `fastly::geo` parses the same record with
+/// serde_json, the last user of it in the Wasm (docs/performance.md).
 fn geo(ip: IpAddr) -> Option<Geo> {
-    let g = fastly::geo::geo_lookup(ip)?;
-    Some(Geo {
-        asn: g.as_number(),
-        as_name: g.as_name().to_owned(),
-        continent: g.continent().as_code().to_owned(),
-        country: g.country_code().to_owned(),
-        region: g.region().map(str::to_owned),
-        city: g.city().to_owned(),
-    })
+    let (v4, v6);
+    let octets: &[u8] = match ip {
+        IpAddr::V4(ip) => {
+            v4 = ip.octets();
+            &v4
+        }
+        IpAddr::V6(ip) => {
+            v6 = ip.octets();
+            &v6
+        }
+    };
+    let mut record = Vec::new();
+    // SAFETY: `read_list` passes a pointer to `len` writable bytes and
+    // reads back at most `len` written. The record is one value: no
+    // cursor, and the ending says it is the last.
+    let read = read_list(&mut record, |ptr, len, _cursor, ending, written| {
+        *ending = -1;
+        unsafe { fastly_sys::fastly_geo::lookup(octets.as_ptr(), octets.len(), ptr, len, written) }
+    });
+    Geo::from_json(std::str::from_utf8(&record).ok().filter(|_| read)?)
 }
 
 /// The request URI exactly as the host received it.

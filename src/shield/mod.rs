@@ -15,16 +15,14 @@ mod version_range;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
 use crate::artifact::classify::{Class, Classification};
 use crate::locality::RegionGroup;
+use crate::primitives::json::{self, Value};
 pub use pops::SHIELDS;
 pub use version_range::{RangeError, RangeReason, VersionRange};
 
 /// How much of the version picks the shield.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Granularity {
     Major,
     Minor,
@@ -83,47 +81,90 @@ pub struct Plan {
 
 /// The plan's JSON form, before validation. A configured plan is parsed
 /// on every request, so names are borrowed from the text rather than
-/// copied (a name written with JSON escapes is refused as not a string).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPlan<'a> {
-    #[serde(default = "minor")]
+/// copied.
+struct RawPlan<'v> {
     granularity: Granularity,
-    #[serde(default, borrow)]
-    groups: BTreeMap<&'a str, Vec<&'a str>>,
-    #[serde(default, borrow)]
-    rules: Vec<RawRule<'a>>,
-    #[serde(default, borrow)]
-    unversioned: Option<Vec<&'a str>>,
-    #[serde(default, borrow)]
-    unversioned_groups: BTreeMap<&'a str, Vec<&'a str>>,
-    #[serde(default, borrow)]
-    default: Vec<&'a str>,
-    #[serde(default)]
-    timeouts: Option<RawTimeouts>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTimeouts {
+    groups: BTreeMap<&'v str, Vec<&'v str>>,
+    rules: Vec<RawRule<'v>>,
+    unversioned: Option<Vec<&'v str>>,
+    unversioned_groups: BTreeMap<&'v str, Vec<&'v str>>,
+    default: Vec<&'v str>,
     first_byte_ms: Option<u32>,
     between_bytes_ms: Option<u32>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule<'a> {
-    name: String,
-    #[serde(default)]
-    versions: Option<String>,
-    #[serde(default, borrow)]
-    groups: Option<Vec<&'a str>>,
-    #[serde(borrow)]
-    shields: Vec<&'a str>,
+struct RawRule<'v> {
+    name: &'v str,
+    versions: Option<&'v str>,
+    groups: Option<Vec<&'v str>>,
+    shields: Vec<&'v str>,
 }
 
-fn minor() -> Granularity {
-    Granularity::Minor
+impl<'v> RawPlan<'v> {
+    fn read(value: &'v Value<'_>) -> Result<RawPlan<'v>, json::Error> {
+        let fields = value.fields(&[
+            "granularity",
+            "groups",
+            "rules",
+            "unversioned",
+            "unversioned_groups",
+            "default",
+            "timeouts",
+        ])?;
+        let granularity = match fields.read("granularity", Value::as_str)? {
+            Some("major") => Granularity::Major,
+            None | Some("minor") => Granularity::Minor,
+            Some("patch") => Granularity::Patch,
+            Some(other) => {
+                return Err(json::Error::new(format!(
+                    "granularity: {other:?} is not major, minor or patch"
+                )))
+            }
+        };
+        let lists = |name| {
+            fields.read(name, |v: &'v Value<'_>| {
+                v.as_entries()?
+                    .iter()
+                    .map(|(group, list)| Ok((group.as_ref(), list.as_strs()?)))
+                    .collect::<Result<BTreeMap<_, _>, json::Error>>()
+            })
+        };
+        let timeouts = fields.read("timeouts", |v| {
+            v.fields(&["first_byte_ms", "between_bytes_ms"])
+                .and_then(|t| {
+                    Ok((
+                        t.read("first_byte_ms", Value::as_uint)?,
+                        t.read("between_bytes_ms", Value::as_uint)?,
+                    ))
+                })
+        })?;
+        Ok(RawPlan {
+            granularity,
+            groups: lists("groups")?.unwrap_or_default(),
+            rules: fields
+                .read("rules", |v| {
+                    v.as_array()?.iter().map(RawRule::read).collect()
+                })?
+                .unwrap_or_default(),
+            unversioned: fields.read("unversioned", Value::as_strs)?,
+            unversioned_groups: lists("unversioned_groups")?.unwrap_or_default(),
+            default: fields.read("default", Value::as_strs)?.unwrap_or_default(),
+            first_byte_ms: timeouts.and_then(|t| t.0),
+            between_bytes_ms: timeouts.and_then(|t| t.1),
+        })
+    }
+}
+
+impl<'v> RawRule<'v> {
+    fn read(value: &'v Value<'_>) -> Result<RawRule<'v>, json::Error> {
+        let fields = value.fields(&["name", "versions", "groups", "shields"])?;
+        Ok(RawRule {
+            name: fields.read_required("name", Value::as_str)?,
+            versions: fields.read("versions", Value::as_str)?,
+            groups: fields.read("groups", Value::as_strs)?,
+            shields: fields.read_required("shields", Value::as_strs)?,
+        })
+    }
 }
 
 /// The built-in plan: everything through one static shield, `chi-il-us`,
@@ -133,7 +174,7 @@ pub const DEFAULT_PLAN: &str = r#"{"default":["chi-il-us"],"unversioned":["chi-i
 /// One thing wrong with a shield plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanProblem {
-    /// Not a plan's JSON shape, with serde's detail.
+    /// Not a plan's JSON shape, with the reader's detail.
     NotAPlan(String),
     /// A text in a list (`default`, `unversioned`, `group <name>`, `rule
     /// <name>`) that cannot be a POP code; it is dropped from the list.
@@ -223,13 +264,9 @@ impl Plan {
     /// dropped alone, with a problem saying so, and the rest of the plan
     /// stands.
     pub fn parse(text: &str) -> Result<(Plan, Vec<PlanProblem>), PlanProblem> {
-        // serde would also read a struct from a JSON array (`[]` is a plan
-        // of defaults, sending everything to the origin): only an object is.
-        if !text.trim_start().starts_with('{') {
-            return Err(PlanProblem::NotAPlan("a plan is a JSON object".to_owned()));
-        }
-        let raw: RawPlan =
-            serde_json::from_str(text).map_err(|e| PlanProblem::NotAPlan(e.to_string()))?;
+        let not_a_plan = |e: json::Error| PlanProblem::NotAPlan(e.to_string());
+        let parsed = json::parse(text).map_err(not_a_plan)?;
+        let raw = RawPlan::read(&parsed).map_err(not_a_plan)?;
         let mut problems = Vec::new();
         // Whose list it is gets spelled out only for a problem.
         let mut shields = |list: &[&str], whose: &dyn Fn() -> String| -> Vec<ShieldCode> {
@@ -283,13 +320,11 @@ impl Plan {
         let mut rule_problems = Vec::new();
         for rule in raw.rules {
             let whose = || format!("rule {}", rule.name);
+            let name = rule.name.to_owned();
             let candidates = shields(&rule.shields, &whose);
-            let versions = match rule.versions.as_deref().map(VersionRange::parse) {
+            let versions = match rule.versions.map(VersionRange::parse) {
                 Some(Err(error)) => {
-                    rule_problems.push(PlanProblem::RuleVersions {
-                        rule: rule.name.clone(),
-                        error,
-                    });
+                    rule_problems.push(PlanProblem::RuleVersions { rule: name, error });
                     continue;
                 }
                 Some(Ok(range)) => Some(range),
@@ -311,18 +346,15 @@ impl Plan {
             if let Some(group) = bad_group {
                 // A rule meant for a group it cannot name would send that
                 // group's traffic elsewhere: drop the whole rule.
-                rule_problems.push(PlanProblem::RuleGroup {
-                    rule: rule.name,
-                    group,
-                });
+                rule_problems.push(PlanProblem::RuleGroup { rule: name, group });
                 continue;
             }
             if versions.is_none() && rule_groups.is_none() {
-                rule_problems.push(PlanProblem::Unconstrained(rule.name));
+                rule_problems.push(PlanProblem::Unconstrained(name));
                 continue;
             }
             rules.push(Rule {
-                name: rule.name,
+                name,
                 versions,
                 groups: rule_groups,
                 shields: candidates,
@@ -338,16 +370,15 @@ impl Plan {
             }
             None => default,
         };
-        let raw_timeouts = raw.timeouts.as_ref();
         let timeouts = ShieldTimeouts {
             first_byte_ms: timeout(
                 "first_byte_ms",
-                raw_timeouts.and_then(|t| t.first_byte_ms),
+                raw.first_byte_ms,
                 DEFAULT_TIMEOUTS.first_byte_ms,
             ),
             between_bytes_ms: timeout(
                 "between_bytes_ms",
-                raw_timeouts.and_then(|t| t.between_bytes_ms),
+                raw.between_bytes_ms,
                 DEFAULT_TIMEOUTS.between_bytes_ms,
             ),
         };

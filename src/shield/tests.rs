@@ -268,25 +268,32 @@ fn every_bad_entry_is_dropped_alone_with_a_clear_problem() {
         .to_string(),
         "rule r: version range \">=1.x\": \">=1.x\" is not a version such as 1.31 or 1.31.2; the rule is dropped"
     );
-    // serde's own words say what is wrong with the JSON: the whole plan
+    // The reader's words say what is wrong with the JSON: the whole plan
     // is refused, and the service uses the built-in one.
     let not_plans = [
-        ("not json", "a plan is a JSON object"),
-        ("{not json", "key must be a string"),
+        ("not json", "expected a JSON value at byte 0"),
+        ("{not json", "expected a field name in quotes at byte 1"),
         (
             r#"{"rules": [{"name": "r", "versions": "<2"}]}"#,
             "missing field `shields`",
         ),
-        (r#"{"granularity": "week"}"#, "unknown variant"),
-        (r#"{"shields": []}"#, "unknown field"),
-        ("[]", "a plan is a JSON object"),
-        (r#"[["chi-il-us"]]"#, "a plan is a JSON object"),
-        // Names are borrowed from the text, so an escaped one is refused
-        // with a reason rather than copied.
         (
-            r#"{"default": ["\u0069ad-va-us"]}"#,
-            "expected a borrowed string",
+            r#"{"granularity": "week"}"#,
+            r#"granularity: "week" is not major, minor or patch"#,
         ),
+        (r#"{"shields": []}"#, "unknown field `shields`"),
+        (
+            r#"{"timeouts": {"first_byte": 1}}"#,
+            "unknown field `first_byte`",
+        ),
+        (
+            r#"{"default": "chi-il-us"}"#,
+            "default: expected a list, found a string",
+        ),
+        // A list is not a plan of defaults (which would send everything
+        // to the origin): only an object is.
+        ("[]", "expected an object, found a list"),
+        (r#"[["chi-il-us"]]"#, "expected an object, found a list"),
     ];
     for (text, detail) in not_plans {
         match Plan::parse(text) {
@@ -400,4 +407,12 @@ fn shield_codes_are_sorted_and_match_the_pop_data() {
             "{shield} in src/shield/pops.rs is out of date with data/fastly-pops.json"
         );
     }
+}
+
+/// A name written with JSON escapes is the name it spells.
+#[test]
+fn escaped_names_read_as_what_they_spell() {
+    let (plan, problems) = Plan::parse(r#"{"default": ["\u0069ad-va-us"]}"#).unwrap();
+    assert_eq!(plan.default, ["iad-va-us"]);
+    assert!(problems.is_empty(), "{problems:?}");
 }

@@ -5,13 +5,11 @@
 //! bare record). The shell writes each line with a single write call, since
 //! the platform turns every write into a line.
 
-use serde::{Deserialize, Serialize};
-
-use crate::telemetry::record::LogRecord;
+use crate::primitives::json::{self, Object, Value};
+use crate::telemetry::record::{LogRecord, LINE_CAPACITY};
 
 /// The shape of a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// `{"time", "host", "source", "sourcetype", "index"?, "event": record}`.
     Hec,
@@ -20,8 +18,7 @@ pub enum Format {
 }
 
 /// Which requests an endpoint wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MinClass {
     #[default]
     All,
@@ -30,40 +27,78 @@ pub enum MinClass {
 }
 
 /// One entry of the `log_endpoints` key.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogEndpoint {
     pub name: String,
     pub format: Format,
-    #[serde(default = "full_rate")]
+    /// Default 1.
     pub sample_rate: f64,
-    #[serde(default)]
     pub min_class: MinClass,
     /// HEC only: the Splunk index; omitted means the token's default.
-    #[serde(default)]
     pub index: Option<String>,
-    #[serde(default = "default_source")]
+    /// Default `dl-edge`.
     pub source: String,
-    #[serde(default = "default_sourcetype")]
+    /// Default `dl-edge:request`.
     pub sourcetype: String,
-}
-
-fn full_rate() -> f64 {
-    1.0
 }
 
 fn default_source() -> String {
     "dl-edge".to_owned()
 }
 
-fn default_sourcetype() -> String {
-    "dl-edge:request".to_owned()
+impl LogEndpoint {
+    const FIELDS: &'static [&'static str] = &[
+        "name",
+        "format",
+        "sample_rate",
+        "min_class",
+        "index",
+        "source",
+        "sourcetype",
+    ];
+
+    /// One endpoint's JSON object, with `sourcetype` defaulting to
+    /// `default_sourcetype`.
+    fn read(value: &Value<'_>, default_sourcetype: &str) -> Result<LogEndpoint, json::Error> {
+        let fields = value.fields(Self::FIELDS)?;
+        let text = |name| fields.read(name, |v| v.as_str().map(str::to_owned));
+        let format = match fields.read_required("format", Value::as_str)? {
+            "hec" => Format::Hec,
+            "json" => Format::Json,
+            other => {
+                return Err(json::Error::new(format!(
+                    "format: {other:?} is neither hec nor json"
+                )))
+            }
+        };
+        let min_class = match fields.read("min_class", Value::as_str)? {
+            None | Some("all") => MinClass::All,
+            Some("errors") => MinClass::Errors,
+            Some(other) => {
+                return Err(json::Error::new(format!(
+                    "min_class: {other:?} is neither all nor errors"
+                )))
+            }
+        };
+        Ok(LogEndpoint {
+            name: fields.read_required("name", Value::as_str)?.to_owned(),
+            format,
+            sample_rate: fields.read("sample_rate", Value::as_f64)?.unwrap_or(1.0),
+            min_class,
+            index: text("index")?,
+            source: text("source")?.unwrap_or_else(default_source),
+            sourcetype: text("sourcetype")?.unwrap_or_else(|| default_sourcetype.to_owned()),
+        })
+    }
 }
+
+/// The sourcetype of request lines in HEC form.
+pub const REQUEST_SOURCETYPE: &str = "dl-edge:request";
 
 /// Why a `log_endpoints` value (or an endpoint name) was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndpointError {
-    /// Not a JSON list of endpoints, with serde's detail.
+    /// Not a JSON list of endpoints (or an endpoint), with the reader's detail.
     NotAList(String),
     BadName(String),
     SampleRate(String),
@@ -85,8 +120,14 @@ impl std::fmt::Display for EndpointError {
 
 /// Parses and checks the `log_endpoints` value.
 pub fn parse_endpoints(value: &str) -> Result<Vec<LogEndpoint>, EndpointError> {
-    let endpoints: Vec<LogEndpoint> =
-        serde_json::from_str(value).map_err(|e| EndpointError::NotAList(e.to_string()))?;
+    let endpoints = json::parse(value)
+        .and_then(|list| {
+            list.as_array()?
+                .iter()
+                .map(|e| LogEndpoint::read(e, REQUEST_SOURCETYPE))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| EndpointError::NotAList(e.to_string()))?;
     for e in &endpoints {
         check_endpoint_name(&e.name)?;
         if !(0.0..=1.0).contains(&e.sample_rate) {
@@ -139,20 +180,8 @@ pub fn sampled(id: &str, rate: f64) -> bool {
     ((hash >> 11) as f64 / (1u64 << 53) as f64) < rate
 }
 
-/// A Splunk HEC event around a request record or a service-log line.
-#[derive(Serialize)]
-struct HecEnvelope<'a, E> {
-    time: f64,
-    host: &'a str,
-    source: &'a str,
-    sourcetype: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    index: Option<&'a str>,
-    event: &'a E,
-}
-
 /// The lines for one request: `(endpoint name, line)` for every endpoint
-/// that selects it. The record is serialized once per format.
+/// that selects it. The record is written once per format.
 pub fn lines<'e>(endpoints: &'e [LogEndpoint], record: &LogRecord) -> Vec<(&'e str, String)> {
     let mut bare: Option<String> = None;
     endpoints
@@ -160,7 +189,7 @@ pub fn lines<'e>(endpoints: &'e [LogEndpoint], record: &LogRecord) -> Vec<(&'e s
         .filter(|e| e.selects(record))
         .map(|e| {
             let line = match e.format {
-                Format::Json => bare.get_or_insert_with(|| to_line(record)).clone(),
+                Format::Json => bare.get_or_insert_with(|| record.to_json()).clone(),
                 Format::Hec => hec_line(e, record),
             };
             (e.name.as_str(), line)
@@ -170,29 +199,36 @@ pub fn lines<'e>(endpoints: &'e [LogEndpoint], record: &LogRecord) -> Vec<(&'e s
 
 /// A Splunk HEC event: `time` in epoch seconds with milliseconds.
 pub fn hec_line(endpoint: &LogEndpoint, record: &LogRecord) -> String {
-    let envelope = HecEnvelope {
-        time: record.time.start_epoch_ms as f64 / 1000.0,
-        host: record.request.host.as_deref().unwrap_or("unknown"),
-        source: &endpoint.source,
-        sourcetype: &endpoint.sourcetype,
-        index: endpoint.index.as_deref(),
-        event: record,
-    };
-    to_line(&envelope)
+    let host = record.request.host.as_deref().unwrap_or("unknown");
+    hec_event(endpoint, host, record.time.start_epoch_ms, |out| {
+        record.write_json(out)
+    })
 }
 
-/// A value as one JSON line, written into a buffer sized for a typical
-/// request line (about 1 KB) so it is not regrown four times on the way.
-fn to_line(value: &impl Serialize) -> String {
-    let mut line = Vec::with_capacity(1536);
-    serde_json::to_writer(&mut line, value).expect("a log line serializes");
-    String::from_utf8(line).expect("serde_json writes UTF-8")
+/// `{"time", "host", "source", "sourcetype", "index"?, "event"}` around
+/// an event that `event` writes.
+fn hec_event(
+    endpoint: &LogEndpoint,
+    host: &str,
+    epoch_ms: i64,
+    event: impl FnOnce(&mut String),
+) -> String {
+    let mut line = String::with_capacity(LINE_CAPACITY);
+    let mut envelope = Object::open(&mut line);
+    envelope.thousandths("time", epoch_ms);
+    envelope.str("host", host);
+    envelope.str("source", &endpoint.source);
+    envelope.str("sourcetype", &endpoint.sourcetype);
+    envelope.opt_str("index", endpoint.index.as_deref());
+    event(envelope.value("event"));
+    envelope.close();
+    line
 }
 
 /// A line for the service log: warnings and errors about the service itself
 /// (config, failover, logging, panics), never about one request's outcome.
 /// docs/service-log.schema.json describes both of its forms.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ServiceLogLine<'a> {
     pub time: &'a str,
     pub level: &'static str,
@@ -206,17 +242,23 @@ impl ServiceLogLine<'_> {
     /// hostname or `unknown`, `time` in epoch seconds) or the bare line.
     pub fn to_line(&self, endpoint: &LogEndpoint, host: &str, epoch_ms: i64) -> String {
         match endpoint.format {
-            Format::Json => serde_json::to_string(self),
-            Format::Hec => serde_json::to_string(&HecEnvelope {
-                time: epoch_ms as f64 / 1000.0,
-                host,
-                source: &endpoint.source,
-                sourcetype: &endpoint.sourcetype,
-                index: endpoint.index.as_deref(),
-                event: self,
-            }),
+            Format::Json => {
+                let mut line = String::with_capacity(256);
+                self.write_json(&mut line);
+                line
+            }
+            Format::Hec => hec_event(endpoint, host, epoch_ms, |out| self.write_json(out)),
         }
-        .expect("a service log line serializes")
+    }
+
+    fn write_json(&self, out: &mut String) {
+        let mut o = Object::open(out);
+        o.str("time", self.time);
+        o.str("level", self.level);
+        o.str("kind", self.kind);
+        o.str("message", self.message);
+        o.str("request_id", self.request_id);
+        o.close();
     }
 }
 
@@ -239,12 +281,10 @@ pub fn parse_service_endpoint(value: &str) -> Result<LogEndpoint, EndpointError>
             sourcetype: SERVICE_SOURCETYPE.to_owned(),
         });
     }
-    let mut endpoint: LogEndpoint =
-        serde_json::from_str(value).map_err(|e| EndpointError::NotAList(e.to_string()))?;
+    let endpoint = json::parse(value)
+        .and_then(|object| LogEndpoint::read(&object, SERVICE_SOURCETYPE))
+        .map_err(|e| EndpointError::NotAList(e.to_string()))?;
     check_endpoint_name(&endpoint.name)?;
-    if !value.contains("\"sourcetype\"") {
-        endpoint.sourcetype = SERVICE_SOURCETYPE.to_owned();
-    }
     Ok(endpoint)
 }
 
@@ -284,14 +324,26 @@ mod tests {
         ] {
             assert_eq!(parse_endpoints(value), Err(why), "{value}");
         }
-        // serde's own words say what is wrong with the JSON.
+        // The reader's words say what is wrong with the JSON.
         for (value, detail) in [
-            (r#"[{"name":"x","format":"xml"}]"#, "unknown variant"),
+            (
+                r#"[{"name":"x","format":"xml"}]"#,
+                r#"format: "xml" is neither hec nor json"#,
+            ),
+            (
+                r#"[{"name":"x","format":"json","min_class":"some"}]"#,
+                r#"min_class: "some" is neither all nor errors"#,
+            ),
             (
                 r#"[{"name":"x","format":"json","colour":"red"}]"#,
-                "unknown field",
+                "unknown field `colour`",
             ),
-            ("splunk", "expected value"),
+            (r#"[{"format":"json"}]"#, "missing field `name`"),
+            (
+                r#"{"name":"x","format":"json"}"#,
+                "expected a list, found an object",
+            ),
+            ("splunk", "expected a JSON value at byte 0"),
         ] {
             match parse_endpoints(value) {
                 Err(NotAList(d)) => assert!(d.contains(detail), "{value}: {d}"),

@@ -9,15 +9,17 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
-
 use crate::locality::{Geo, Locality};
+use crate::primitives::json::Object;
 use crate::telemetry::client_tool;
 use crate::telemetry::delivery::Cut;
 use crate::telemetry::privacy::{self, IpMode};
 
 /// The schema version written in every record.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Room for a typical line (about 1 KB), so it is not regrown on the way.
+pub const LINE_CAPACITY: usize = 1536;
 
 /// Longest user agent, referer or path copied into a record.
 const MAX_TEXT: usize = 512;
@@ -40,7 +42,7 @@ pub struct RequestMeta<'a> {
     pub start_unix_nanos: i128,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogRecord {
     pub schema: u32,
     pub time: TimeFields,
@@ -50,135 +52,101 @@ pub struct LogRecord {
     pub routing: RoutingFields,
     pub response: ResponseFields,
     pub service: ServiceFields,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorFields>,
     /// How many config values were bad and replaced by defaults.
     pub config_warnings: u32,
     /// Emergency overrides in force for this request.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TimeFields {
     /// Request start, RFC 3339 with milliseconds, UTC.
     pub start: String,
     pub start_epoch_ms: i64,
-    pub duration_ms: f64,
+    /// Written as `duration_ms` with three decimals.
+    pub duration_us: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestFields {
     pub id: String,
     pub method: String,
     /// The hostname the client used, lowercased, without port, if the
     /// service serves it; `unknown` otherwise (see [`LogRecord::host_among`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// What the client sent as Host, clipped, when it is no served host.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_sent: Option<String>,
     /// The raw path as received, without the query.
     pub path: String,
     pub query_dropped: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<String>,
     pub protocol: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     /// Without its query string.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub referer: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientFields {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub as_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub continent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud_region: Option<String>,
     /// The region group the shield plan used.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<&'static str>,
     /// How the client was placed: `aws`, `gcp`, `azure-asn`, `geo`, `none`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub locality_source: Option<&'static str>,
     pub tool: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ArtifactFields {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub major: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub minor: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub patch: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_release: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub build: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoutingFields {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bucket: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shield: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shield_rule: Option<String>,
     /// `edge` or `shield`.
     pub role: &'static str,
     pub failover: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResponseFields {
     pub status: u16,
     pub bytes_sent: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_length: Option<u64>,
     /// The edge TTL chosen, in seconds; null when not stored.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_state: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceFields {
     pub pop: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorFields {
     /// `rejected` (the edge refused the request), `origin` (the origin
     /// failed) or `client` (the client went away mid-response).
@@ -202,7 +170,7 @@ impl LogRecord {
             time: TimeFields {
                 start: crate::primitives::utc::rfc3339_millis(start_epoch_ms),
                 start_epoch_ms,
-                duration_ms: 0.0,
+                duration_us: 0,
             },
             request: RequestFields {
                 id: meta.id.to_owned(),
@@ -300,7 +268,7 @@ impl LogRecord {
     /// is the request's error unless an earlier one explains it.
     pub fn finished(&mut self, bytes_sent: u64, duration_nanos: u64, cut: Option<(Cut, &str)>) {
         self.response.bytes_sent = bytes_sent;
-        self.time.duration_ms = (duration_nanos / 1000) as f64 / 1000.0;
+        self.time.duration_us = duration_nanos / 1000;
         if let Some((cut, reason)) = cut {
             if self.error.is_none() {
                 self.error = Some(ErrorFields {
@@ -332,6 +300,105 @@ impl LogRecord {
     /// Whether this request counts as an error for `min_class = errors`.
     pub fn is_error(&self) -> bool {
         self.response.status >= 400 || self.error.is_some()
+    }
+
+    /// The record as one JSON object, appended to `out`; fields without a
+    /// value are left out (docs/log-record.schema.json).
+    pub fn write_json(&self, out: &mut String) {
+        let mut record = Object::open(out);
+        record.uint("schema", self.schema.into());
+
+        let time = &self.time;
+        let mut o = record.object("time");
+        o.str("start", &time.start);
+        o.int("start_epoch_ms", time.start_epoch_ms);
+        o.thousandths("duration_ms", time.duration_us as i64);
+        o.close();
+
+        let request = &self.request;
+        let mut o = record.object("request");
+        o.str("id", &request.id);
+        o.str("method", &request.method);
+        o.opt_str("host", request.host.as_deref());
+        o.opt_str("host_sent", request.host_sent.as_deref());
+        o.str("path", &request.path);
+        o.bool("query_dropped", request.query_dropped);
+        o.opt_str("range", request.range.as_deref());
+        o.str("protocol", &request.protocol);
+        o.opt_str("user_agent", request.user_agent.as_deref());
+        o.opt_str("referer", request.referer.as_deref());
+        o.close();
+
+        let client = &self.client;
+        let mut o = record.object("client");
+        o.opt_str("ip", client.ip.as_deref());
+        o.opt_uint("asn", client.asn.map(u64::from));
+        o.opt_str("as_name", client.as_name.as_deref());
+        o.opt_str("continent", client.continent.as_deref());
+        o.opt_str("country", client.country.as_deref());
+        o.opt_str("region", client.region.as_deref());
+        o.opt_str("city", client.city.as_deref());
+        o.opt_str("cloud", client.cloud.as_deref());
+        o.opt_str("cloud_region", client.cloud_region.as_deref());
+        o.opt_str("group", client.group);
+        o.opt_str("locality_source", client.locality_source);
+        o.str("tool", client.tool);
+        o.close();
+
+        let artifact = &self.artifact;
+        let mut o = record.object("artifact");
+        o.opt_str("class", artifact.class);
+        o.opt_str("version", artifact.version.as_deref());
+        o.opt_uint("major", artifact.major);
+        o.opt_uint("minor", artifact.minor);
+        o.opt_uint("patch", artifact.patch);
+        o.opt_str("pre_release", artifact.pre_release.as_deref());
+        o.opt_str("build", artifact.build.as_deref());
+        o.opt_str("os", artifact.os);
+        o.opt_str("arch", artifact.arch);
+        o.opt_str("file", artifact.file.as_deref());
+        o.close();
+
+        let routing = &self.routing;
+        let mut o = record.object("routing");
+        o.opt_str("bucket", routing.bucket.as_deref());
+        o.opt_str("object", routing.object.as_deref());
+        o.opt_str("shield", routing.shield.as_deref());
+        o.opt_str("shield_rule", routing.shield_rule.as_deref());
+        o.str("role", routing.role);
+        o.bool("failover", routing.failover);
+        o.close();
+
+        let response = &self.response;
+        let mut o = record.object("response");
+        o.uint("status", response.status.into());
+        o.uint("bytes_sent", response.bytes_sent);
+        o.opt_uint("content_length", response.content_length);
+        o.opt_uint("ttl", response.ttl.map(u64::from));
+        o.opt_str("cache_state", response.cache_state.as_deref());
+        o.close();
+
+        let mut o = record.object("service");
+        o.str("pop", &self.service.pop);
+        o.str("version", &self.service.version);
+        o.close();
+
+        if let Some(error) = &self.error {
+            let mut o = record.object("error");
+            o.str("kind", error.kind);
+            o.str("reason", &error.reason);
+            o.close();
+        }
+        record.uint("config_warnings", self.config_warnings.into());
+        record.strings("overrides", &self.overrides);
+        record.close();
+    }
+
+    /// The record as one JSON line.
+    pub fn to_json(&self) -> String {
+        let mut line = String::with_capacity(LINE_CAPACITY);
+        self.write_json(&mut line);
+        line
     }
 }
 

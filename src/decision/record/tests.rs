@@ -154,7 +154,7 @@ fn time_client_and_request_fields() {
     r.finished(5, 12_345_678, None);
     assert_eq!(r.time.start, "2026-11-21T10:45:06.123Z");
     assert_eq!(r.time.start_epoch_ms, 1_795_257_906_123);
-    assert_eq!(r.time.duration_ms, 12.345);
+    assert_eq!(r.time.duration_us, 12_345);
     assert_eq!(r.request.path, "/release/stable.txt");
     assert!(r.request.query_dropped);
     assert_eq!(
@@ -169,7 +169,7 @@ fn time_client_and_request_fields() {
     assert_eq!(r.response.status, 206);
     assert_eq!(r.response.bytes_sent, 5);
     assert_eq!(r.response.ttl, Some(60));
-    let line = serde_json::to_string(&r).unwrap();
+    let line = r.to_json();
     assert!(
         !line.contains("secret") && !line.contains("session"),
         "{line}"
@@ -208,7 +208,7 @@ fn hostile_text_is_clipped_and_escaped() {
     let r = record_for(&m);
     assert_eq!(r.request.user_agent.as_ref().map(String::len), Some(512));
     let r = record_for(&meta("/release/\u{1}\"\n"));
-    let line = serde_json::to_string(&r).unwrap();
+    let line = r.to_json();
     assert!(!line.contains('\n'), "a record is one line");
     // Decoded object names are clipped and carry no separators or bidi
     // controls; the raw path was clipped already.
@@ -328,6 +328,120 @@ fn each_selecting_endpoint_gets_one_line_in_its_format() {
     assert_eq!(names, ["splunk", "bucket", "errors"]);
 }
 
+/// Every field a record can hold, hostile text included, is in its line
+/// and reads back as itself; fields without a value are left out.
+#[test]
+fn the_line_holds_every_field_and_reads_back() {
+    let hostile = "a\"b\\c\nd\u{1}e\u{7f}é🚀";
+    let full = LogRecord {
+        schema: SCHEMA_VERSION,
+        time: TimeFields {
+            start: "2026-11-21T10:45:06.123Z".into(),
+            start_epoch_ms: 1_795_257_906_123,
+            duration_us: 12_300,
+        },
+        request: RequestFields {
+            id: "req-1".into(),
+            method: "GET".into(),
+            host: Some("unknown".into()),
+            host_sent: Some(hostile.into()),
+            path: "/release/stable.txt".into(),
+            query_dropped: true,
+            range: Some("bytes=0-".into()),
+            protocol: "HTTP/2".into(),
+            user_agent: Some(hostile.into()),
+            referer: Some("https://example.org/".into()),
+        },
+        client: ClientFields {
+            ip: Some("203.0.113.0".into()),
+            asn: Some(8075),
+            as_name: Some("microsoft corporation".into()),
+            continent: Some("NA".into()),
+            country: Some("US".into()),
+            region: Some("VA".into()),
+            city: Some("ashburn".into()),
+            cloud: Some("azure".into()),
+            cloud_region: Some("eastus".into()),
+            group: Some("na-east"),
+            locality_source: Some("azure-asn"),
+            tool: "curl",
+        },
+        artifact: ArtifactFields {
+            class: Some("immutable"),
+            version: Some("v1.31.0-rc.1+abc".into()),
+            major: Some(1),
+            minor: Some(31),
+            patch: Some(0),
+            pre_release: Some("rc.1".into()),
+            build: Some("abc".into()),
+            os: Some("linux"),
+            arch: Some("amd64"),
+            file: Some("kubectl".into()),
+        },
+        routing: RoutingFields {
+            bucket: Some("kubernetes-release".into()),
+            object: Some("release/v1.31.0-rc.1/bin/linux/amd64/kubectl".into()),
+            shield: Some("iad-va-us".into()),
+            shield_rule: Some("version >= 1.30".into()),
+            role: "edge",
+            failover: true,
+        },
+        response: ResponseFields {
+            status: 206,
+            bytes_sent: u64::MAX,
+            content_length: Some(1 << 40),
+            ttl: Some(31_536_000),
+            cache_state: Some("MISS".into()),
+        },
+        service: service(),
+        error: Some(ErrorFields {
+            kind: "origin",
+            reason: hostile.into(),
+        }),
+        config_warnings: 3,
+        overrides: vec!["pin-shield".into(), hostile.into()],
+    };
+    let line = full.to_json();
+    assert!(!line.contains('\n'), "one line: {line}");
+    let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let expected = serde_json::json!({
+        "schema": 1,
+        "time": {"start": "2026-11-21T10:45:06.123Z", "start_epoch_ms": 1_795_257_906_123u64, "duration_ms": 12.3},
+        "request": {"id": "req-1", "method": "GET", "host": "unknown", "host_sent": hostile,
+            "path": "/release/stable.txt", "query_dropped": true, "range": "bytes=0-",
+            "protocol": "HTTP/2", "user_agent": hostile, "referer": "https://example.org/"},
+        "client": {"ip": "203.0.113.0", "asn": 8075, "as_name": "microsoft corporation",
+            "continent": "NA", "country": "US", "region": "VA", "city": "ashburn",
+            "cloud": "azure", "cloud_region": "eastus", "group": "na-east",
+            "locality_source": "azure-asn", "tool": "curl"},
+        "artifact": {"class": "immutable", "version": "v1.31.0-rc.1+abc", "major": 1, "minor": 31,
+            "patch": 0, "pre_release": "rc.1", "build": "abc", "os": "linux", "arch": "amd64",
+            "file": "kubectl"},
+        "routing": {"bucket": "kubernetes-release",
+            "object": "release/v1.31.0-rc.1/bin/linux/amd64/kubectl", "shield": "iad-va-us",
+            "shield_rule": "version >= 1.30", "role": "edge", "failover": true},
+        "response": {"status": 206, "bytes_sent": u64::MAX, "content_length": 1u64 << 40,
+            "ttl": 31_536_000, "cache_state": "MISS"},
+        "service": {"pop": "FRA", "version": "42"},
+        "error": {"kind": "origin", "reason": hostile},
+        "config_warnings": 3,
+        "overrides": ["pin-shield", hostile],
+    });
+    assert_eq!(parsed, expected);
+    let errors: Vec<String> = schema()
+        .iter_errors(&parsed)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // Nothing optional: those fields are left out, not null.
+    let bare = record_for(&meta("/release/../x"));
+    let parsed: serde_json::Value = serde_json::from_str(&bare.to_json()).unwrap();
+    assert!(parsed.get("overrides").is_none() && parsed["artifact"].get("version").is_none());
+    assert_eq!(parsed["time"]["duration_ms"].as_f64(), Some(0.0));
+    assert!(!bare.to_json().contains("null"));
+}
+
 fn schema() -> jsonschema::Validator {
     let schema: serde_json::Value = serde_json::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -354,14 +468,17 @@ fn every_record_validates_against_the_json_schema() {
         let mut r = record_for(&meta(target));
         r.responded(200, Some(10), Some(60));
         r.finished(10, 1_000_000, None);
-        let value = serde_json::to_value(&r).unwrap();
+        let value = serde_json::from_str::<serde_json::Value>(&r.to_json()).unwrap();
         let errors: Vec<String> = validator
             .iter_errors(&value)
             .map(|e| e.to_string())
             .collect();
         assert!(errors.is_empty(), "{target}: {errors:?}");
     }
-    let mut bad = serde_json::to_value(record_for(&meta("/release/stable.txt"))).unwrap();
+    let mut bad = serde_json::from_str::<serde_json::Value>(
+        &record_for(&meta("/release/stable.txt")).to_json(),
+    )
+    .unwrap();
     bad["routing"]["role"] = "middle".into();
     assert!(!validator.is_valid(&bad), "the schema can reject a record");
     bad["routing"]["role"] = "edge".into();
