@@ -8,7 +8,9 @@
 //! ones in force.
 
 use crate::config::names::{is_bucket_name, is_route_prefix};
-use crate::primitives::json::{self, Value};
+use std::borrow::Cow;
+
+use crate::primitives::json::{self, Reader};
 use crate::primitives::utc::parse_utc;
 
 /// What an override does.
@@ -34,29 +36,38 @@ pub struct Override {
 
 /// An entry as written, read in place: a flat shape rather than one per
 /// kind, so a known kind with the wrong fields can be named as such.
-struct RawOverride<'v> {
-    name: &'v str,
-    kind: &'v str,
-    expires: Option<&'v str>,
-    prefix: Option<&'v str>,
-    bucket: Option<&'v str>,
+#[derive(Default)]
+struct RawOverride<'a> {
+    name: Cow<'a, str>,
+    kind: Cow<'a, str>,
+    expires: Option<Cow<'a, str>>,
+    prefix: Option<Cow<'a, str>>,
+    bucket: Option<Cow<'a, str>>,
     seconds: Option<u32>,
 }
 
-impl<'v> RawOverride<'v> {
+impl<'a> RawOverride<'a> {
     const FIELDS: &'static [&'static str] =
         &["name", "kind", "expires", "prefix", "bucket", "seconds"];
 
-    fn read(value: &'v Value<'_>) -> Result<RawOverride<'v>, json::Error> {
-        let fields = value.fields(Self::FIELDS)?;
-        Ok(RawOverride {
-            name: fields.read_required("name", Value::as_str)?,
-            kind: fields.read_required("kind", Value::as_str)?,
-            expires: fields.read("expires", Value::as_str)?,
-            prefix: fields.read("prefix", Value::as_str)?,
-            bucket: fields.read("bucket", Value::as_str)?,
-            seconds: fields.read("seconds", Value::as_uint)?,
-        })
+    fn read(r: &mut Reader<'a>) -> Result<RawOverride<'a>, json::Error> {
+        let (mut name, mut kind) = (None, None);
+        let mut raw = RawOverride::default();
+        r.fields(Self::FIELDS, |r, field| {
+            match field {
+                "name" => name = Some(r.str()?),
+                "kind" => kind = Some(r.str()?),
+                "expires" => raw.expires = Some(r.str()?),
+                "prefix" => raw.prefix = Some(r.str()?),
+                "bucket" => raw.bucket = Some(r.str()?),
+                "seconds" => raw.seconds = Some(r.uint()?),
+                _ => r.skip()?,
+            }
+            Ok(())
+        })?;
+        raw.name = json::required(name, "name")?;
+        raw.kind = json::required(kind, "kind")?;
+        Ok(raw)
     }
 }
 
@@ -108,19 +119,14 @@ pub struct Refused {
 /// the others stand. A value that is not a list of entries is the
 /// reader's error.
 pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), json::Error> {
-    let list = json::parse(value)?;
-    let raw = list
-        .as_array()?
-        .iter()
-        .map(RawOverride::read)
-        .collect::<Result<Vec<_>, _>>()?;
+    let raw = json::read(value, |r| r.list_of(RawOverride::read))?;
     let mut overrides = Vec::new();
     let mut refused = Vec::new();
     for r in raw {
         match entry(&r) {
             Ok(o) => overrides.push(o),
             Err(error) => refused.push(Refused {
-                name: r.name.to_owned(),
+                name: r.name.to_string(),
                 error,
             }),
         }
@@ -130,9 +136,14 @@ pub fn parse(value: &str) -> Result<(Vec<Override>, Vec<Refused>), json::Error> 
 
 fn entry(r: &RawOverride<'_>) -> Result<Override, OverrideError> {
     use OverrideError::*;
-    let expires = r.expires.ok_or(MissingExpiry)?;
+    let expires = r.expires.as_deref().ok_or(MissingExpiry)?;
     let expires = parse_utc(expires).ok_or_else(|| BadExpiry(expires.to_owned()))?;
-    let action = match (r.kind, r.prefix, r.bucket, r.seconds) {
+    let action = match (
+        &*r.kind,
+        r.prefix.as_deref(),
+        r.bucket.as_deref(),
+        r.seconds,
+    ) {
         ("force_bucket", Some(prefix), Some(bucket), None) => {
             if !is_route_prefix(prefix) {
                 return Err(RoutePrefix(prefix.to_owned()));
@@ -160,7 +171,7 @@ fn entry(r: &RawOverride<'_>) -> Result<Override, OverrideError> {
         (kind, ..) => return Err(UnknownKind(kind.to_owned())),
     };
     Ok(Override {
-        name: r.name.to_owned(),
+        name: r.name.to_string(),
         action,
         expires,
     })

@@ -62,14 +62,18 @@ impl Snapshot {
     /// Parses a snapshot. One it cannot trust is refused whole: the
     /// service then reads the keys one by one.
     pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
-        let not_an_object = |e: json::Error| SnapshotError::NotAnObject(e.to_string());
-        let parsed = json::parse(text).map_err(not_an_object)?;
-        let mut values = BTreeMap::new();
-        for (key, value) in parsed.as_str_entries().map_err(not_an_object)? {
-            if !holds(key) {
-                return Err(SnapshotError::UnknownKey(key.to_owned()));
-            }
-            values.insert(key.to_owned(), value.to_owned());
+        let values = json::read(text, |r| {
+            let mut values = BTreeMap::new();
+            r.entries(|r, key| {
+                let value = r.string().map_err(|e| e.in_field(&key))?;
+                values.insert(key.into_owned(), value);
+                Ok(())
+            })?;
+            Ok(values)
+        })
+        .map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
+        if let Some(key) = values.keys().find(|k| !holds(k)) {
+            return Err(SnapshotError::UnknownKey(key.clone()));
         }
         Ok(Snapshot { values })
     }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::config::names::{is_bucket_name, is_route_prefix};
 use crate::config::overrides::OverrideError;
-use crate::primitives::json::{self, Value};
+use crate::primitives::json::{self, Reader};
 use crate::shield::PlanProblem;
 use crate::telemetry::endpoint::EndpointError;
 use crate::telemetry::privacy::IpMode;
@@ -37,19 +37,31 @@ impl Route {
     ];
 
     /// One entry of `routes`, before its names are checked.
-    fn read(value: &Value<'_>) -> Result<Route, json::Error> {
-        let fields = value.fields(Self::FIELDS)?;
-        let text = |name| fields.read(name, |v| v.as_str().map(str::to_owned));
-        Ok(Route {
-            prefix: fields.read_required("prefix", Value::as_str)?.to_owned(),
-            bucket: fields.read_required("bucket", Value::as_str)?.to_owned(),
-            strip_prefix: fields
-                .read("strip_prefix", Value::as_bool)?
-                .unwrap_or(false),
-            fallback: text("fallback")?,
-            new_bucket: text("new_bucket")?,
-            new_percent: fields.read("new_percent", Value::as_uint)?.unwrap_or(0),
-        })
+    fn read(r: &mut Reader<'_>) -> Result<Route, json::Error> {
+        let (mut prefix, mut bucket) = (None, None);
+        let mut route = Route {
+            prefix: String::new(),
+            bucket: String::new(),
+            strip_prefix: false,
+            fallback: None,
+            new_bucket: None,
+            new_percent: 0,
+        };
+        r.fields(Self::FIELDS, |r, name| {
+            match name {
+                "prefix" => prefix = Some(r.string()?),
+                "bucket" => bucket = Some(r.string()?),
+                "strip_prefix" => route.strip_prefix = r.bool()?,
+                "fallback" => route.fallback = Some(r.string()?),
+                "new_bucket" => route.new_bucket = Some(r.string()?),
+                "new_percent" => route.new_percent = r.uint()?,
+                _ => r.skip()?,
+            }
+            Ok(())
+        })?;
+        route.prefix = json::required(prefix, "prefix")?;
+        route.bucket = json::required(bucket, "bucket")?;
+        Ok(route)
     }
 }
 
@@ -147,14 +159,12 @@ impl From<PlanProblem> for ValueError {
 pub fn json<T>(
     value: &str,
     expected: &'static str,
-    read: impl FnOnce(&Value<'_>) -> Result<T, json::Error>,
+    read: impl FnOnce(&mut Reader<'_>) -> Result<T, json::Error>,
 ) -> Result<T, ValueError> {
-    json::parse(value)
-        .and_then(|parsed| read(&parsed))
-        .map_err(|e| ValueError::Json {
-            expected,
-            detail: e.to_string(),
-        })
+    json::read(value, read).map_err(|e| ValueError::Json {
+        expected,
+        detail: e.to_string(),
+    })
 }
 
 pub fn list(value: &str) -> impl Iterator<Item = &str> {
@@ -219,12 +229,7 @@ pub fn sort_routes(routes: &mut [Route]) {
 }
 
 pub fn parse_routes(value: &str) -> Result<Vec<Route>, ValueError> {
-    let mut routes = json(value, "a list of routes", |v| {
-        v.as_array()?
-            .iter()
-            .map(Route::read)
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let mut routes = json(value, "a list of routes", |r| r.list_of(Route::read))?;
     for route in &routes {
         check_route_prefix(&route.prefix)?;
         let buckets = [
@@ -253,11 +258,14 @@ pub fn parse_buckets(value: &str) -> Result<Vec<String>, ValueError> {
 }
 
 pub fn parse_bucket_backends(value: &str) -> Result<BTreeMap<String, String>, ValueError> {
-    let map: BTreeMap<String, String> = json(value, "an object of bucket to backend", |v| {
-        Ok(v.as_str_entries()?
-            .into_iter()
-            .map(|(bucket, backend)| (bucket.to_owned(), backend.to_owned()))
-            .collect())
+    let map = json(value, "an object of bucket to backend", |r| {
+        let mut map = BTreeMap::new();
+        r.entries(|r, bucket| {
+            let backend = r.string().map_err(|e| e.in_field(&bucket))?;
+            map.insert(bucket.into_owned(), backend);
+            Ok(())
+        })?;
+        Ok(map)
     })?;
     for (bucket, backend) in &map {
         check_bucket(bucket)?;

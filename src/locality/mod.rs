@@ -36,22 +36,33 @@ impl Geo {
     /// None if it is not such an object. A continent code other than the
     /// seven is `??`, as the `fastly` crate reports it.
     pub fn from_json(text: &str) -> Option<Geo> {
-        let record = json::parse(text).ok()?;
-        let entries = record.as_entries().ok()?;
-        let field = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-        let text = |name: &str| field(name)?.as_str().ok().map(str::to_owned);
-        let continent = match field("continent")?.as_str().ok()? {
-            code @ ("AF" | "AN" | "AS" | "EU" | "NA" | "OC" | "SA") => code,
-            _ => "??",
-        };
-        Some(Geo {
-            asn: field("as_number")?.as_uint().ok()?,
-            as_name: text("as_name")?,
-            continent: continent.to_owned(),
-            country: text("country_code")?,
-            region: text("region"),
-            city: text("city")?,
+        let mut geo = Geo::default();
+        let (mut asn, mut as_name, mut continent, mut country, mut city) =
+            (None, None, None, None, None);
+        json::read(text, |r| {
+            r.entries(|r, name| {
+                match name.as_ref() {
+                    "as_number" => asn = Some(r.uint()?),
+                    "as_name" => as_name = Some(r.string()?),
+                    "continent" => continent = Some(r.str()?),
+                    "country_code" => country = Some(r.string()?),
+                    "region" => geo.region = if r.null()? { None } else { Some(r.string()?) },
+                    "city" => city = Some(r.string()?),
+                    _ => r.skip()?,
+                }
+                Ok(())
+            })
         })
+        .ok()?;
+        geo.asn = asn?;
+        geo.as_name = as_name?;
+        geo.continent = match continent?.as_ref() {
+            code @ ("AF" | "AN" | "AS" | "EU" | "NA" | "OC" | "SA") => code.to_owned(),
+            _ => "??".to_owned(),
+        };
+        geo.country = country?;
+        geo.city = city?;
+        Some(geo)
     }
 }
 

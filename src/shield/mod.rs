@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::artifact::classify::{Class, Classification};
 use crate::locality::RegionGroup;
-use crate::primitives::json::{self, Value};
+use crate::primitives::json::{self, Reader};
 pub use pops::SHIELDS;
 pub use version_range::{RangeError, RangeReason, VersionRange};
 
@@ -81,88 +81,115 @@ pub struct Plan {
 
 /// The plan's JSON form, before validation. A configured plan is parsed
 /// on every request, so names are borrowed from the text rather than
-/// copied.
-struct RawPlan<'v> {
+/// copied (unless written with escapes).
+struct RawPlan<'a> {
     granularity: Granularity,
-    groups: BTreeMap<&'v str, Vec<&'v str>>,
-    rules: Vec<RawRule<'v>>,
-    unversioned: Option<Vec<&'v str>>,
-    unversioned_groups: BTreeMap<&'v str, Vec<&'v str>>,
-    default: Vec<&'v str>,
+    groups: BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>,
+    rules: Vec<RawRule<'a>>,
+    unversioned: Option<Vec<Cow<'a, str>>>,
+    unversioned_groups: BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>,
+    default: Vec<Cow<'a, str>>,
     first_byte_ms: Option<u32>,
     between_bytes_ms: Option<u32>,
 }
 
-struct RawRule<'v> {
-    name: &'v str,
-    versions: Option<&'v str>,
-    groups: Option<Vec<&'v str>>,
-    shields: Vec<&'v str>,
+struct RawRule<'a> {
+    name: Cow<'a, str>,
+    versions: Option<Cow<'a, str>>,
+    groups: Option<Vec<Cow<'a, str>>>,
+    shields: Vec<Cow<'a, str>>,
 }
 
-impl<'v> RawPlan<'v> {
-    fn read(value: &'v Value<'_>) -> Result<RawPlan<'v>, json::Error> {
-        let fields = value.fields(&[
-            "granularity",
-            "groups",
-            "rules",
-            "unversioned",
-            "unversioned_groups",
-            "default",
-            "timeouts",
-        ])?;
-        let granularity = match fields.read("granularity", Value::as_str)? {
-            Some("major") => Granularity::Major,
-            None | Some("minor") => Granularity::Minor,
-            Some("patch") => Granularity::Patch,
-            Some(other) => {
-                return Err(json::Error::new(format!(
-                    "granularity: {other:?} is not major, minor or patch"
-                )))
+impl<'a> RawPlan<'a> {
+    const FIELDS: &'static [&'static str] = &[
+        "granularity",
+        "groups",
+        "rules",
+        "unversioned",
+        "unversioned_groups",
+        "default",
+        "timeouts",
+    ];
+
+    fn read(r: &mut Reader<'a>) -> Result<RawPlan<'a>, json::Error> {
+        let mut plan = RawPlan {
+            granularity: Granularity::Minor,
+            groups: BTreeMap::new(),
+            rules: Vec::new(),
+            unversioned: None,
+            unversioned_groups: BTreeMap::new(),
+            default: Vec::new(),
+            first_byte_ms: None,
+            between_bytes_ms: None,
+        };
+        r.fields(Self::FIELDS, |r, field| {
+            match field {
+                "granularity" => {
+                    plan.granularity = match r.str()?.as_ref() {
+                        "major" => Granularity::Major,
+                        "minor" => Granularity::Minor,
+                        "patch" => Granularity::Patch,
+                        other => {
+                            return Err(json::Error::new(format!(
+                                "{other:?} is not major, minor or patch"
+                            )))
+                        }
+                    }
+                }
+                "groups" => plan.groups = group_lists(r)?,
+                "rules" => plan.rules = r.list_of(RawRule::read)?,
+                "unversioned" => plan.unversioned = Some(r.strs()?),
+                "unversioned_groups" => plan.unversioned_groups = group_lists(r)?,
+                "default" => plan.default = r.strs()?,
+                "timeouts" => r.fields(&["first_byte_ms", "between_bytes_ms"], |r, field| {
+                    match field {
+                        "first_byte_ms" => plan.first_byte_ms = Some(r.uint()?),
+                        "between_bytes_ms" => plan.between_bytes_ms = Some(r.uint()?),
+                        _ => r.skip()?,
+                    }
+                    Ok(())
+                })?,
+                _ => r.skip()?,
             }
-        };
-        let lists = |name| {
-            fields.read(name, |v: &'v Value<'_>| {
-                v.as_entries()?
-                    .iter()
-                    .map(|(group, list)| Ok((group.as_ref(), list.as_strs()?)))
-                    .collect::<Result<BTreeMap<_, _>, json::Error>>()
-            })
-        };
-        let timeouts = fields.read("timeouts", |v| {
-            v.fields(&["first_byte_ms", "between_bytes_ms"])
-                .and_then(|t| {
-                    Ok((
-                        t.read("first_byte_ms", Value::as_uint)?,
-                        t.read("between_bytes_ms", Value::as_uint)?,
-                    ))
-                })
+            Ok(())
         })?;
-        Ok(RawPlan {
-            granularity,
-            groups: lists("groups")?.unwrap_or_default(),
-            rules: fields
-                .read("rules", |v| {
-                    v.as_array()?.iter().map(RawRule::read).collect()
-                })?
-                .unwrap_or_default(),
-            unversioned: fields.read("unversioned", Value::as_strs)?,
-            unversioned_groups: lists("unversioned_groups")?.unwrap_or_default(),
-            default: fields.read("default", Value::as_strs)?.unwrap_or_default(),
-            first_byte_ms: timeouts.and_then(|t| t.0),
-            between_bytes_ms: timeouts.and_then(|t| t.1),
-        })
+        Ok(plan)
     }
 }
 
-impl<'v> RawRule<'v> {
-    fn read(value: &'v Value<'_>) -> Result<RawRule<'v>, json::Error> {
-        let fields = value.fields(&["name", "versions", "groups", "shields"])?;
+/// `{group name: [shield codes]}`; a name written twice keeps its last
+/// list.
+fn group_lists<'a>(
+    r: &mut Reader<'a>,
+) -> Result<BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>, json::Error> {
+    let mut lists = BTreeMap::new();
+    r.entries(|r, group| {
+        let list = r.strs().map_err(|e| e.in_field(&group))?;
+        lists.insert(group, list);
+        Ok(())
+    })?;
+    Ok(lists)
+}
+
+impl<'a> RawRule<'a> {
+    fn read(r: &mut Reader<'a>) -> Result<RawRule<'a>, json::Error> {
+        let (mut name, mut shields) = (None, None);
+        let (mut versions, mut groups) = (None, None);
+        r.fields(&["name", "versions", "groups", "shields"], |r, field| {
+            match field {
+                "name" => name = Some(r.str()?),
+                "versions" => versions = Some(r.str()?),
+                "groups" => groups = Some(r.strs()?),
+                "shields" => shields = Some(r.strs()?),
+                _ => r.skip()?,
+            }
+            Ok(())
+        })?;
         Ok(RawRule {
-            name: fields.read_required("name", Value::as_str)?,
-            versions: fields.read("versions", Value::as_str)?,
-            groups: fields.read("groups", Value::as_strs)?,
-            shields: fields.read_required("shields", Value::as_strs)?,
+            name: json::required(name, "name")?,
+            versions,
+            groups,
+            shields: json::required(shields, "shields")?,
         })
     }
 }
@@ -264,28 +291,30 @@ impl Plan {
     /// dropped alone, with a problem saying so, and the rest of the plan
     /// stands.
     pub fn parse(text: &str) -> Result<(Plan, Vec<PlanProblem>), PlanProblem> {
-        let not_a_plan = |e: json::Error| PlanProblem::NotAPlan(e.to_string());
-        let parsed = json::parse(text).map_err(not_a_plan)?;
-        let raw = RawPlan::read(&parsed).map_err(not_a_plan)?;
+        let raw =
+            json::read(text, RawPlan::read).map_err(|e| PlanProblem::NotAPlan(e.to_string()))?;
         let mut problems = Vec::new();
         // Whose list it is gets spelled out only for a problem.
-        let mut shields = |list: &[&str], whose: &dyn Fn() -> String| -> Vec<ShieldCode> {
+        let mut shields = |list: &[Cow<str>], whose: &dyn Fn() -> String| -> Vec<ShieldCode> {
             list.iter()
-                .filter_map(|&code| match shield_code(code) {
-                    Some(listed) => Some(Cow::Borrowed(listed)),
-                    None if is_pop_code(code) => {
-                        problems.push(PlanProblem::UnlistedShield {
-                            list: whose(),
-                            code: code.to_owned(),
-                        });
-                        Some(Cow::Owned(code.to_owned()))
-                    }
-                    None => {
-                        problems.push(PlanProblem::NotAShieldCode {
-                            list: whose(),
-                            code: code.to_owned(),
-                        });
-                        None
+                .filter_map(|code| {
+                    let code: &str = code;
+                    match shield_code(code) {
+                        Some(listed) => Some(Cow::Borrowed(listed)),
+                        None if is_pop_code(code) => {
+                            problems.push(PlanProblem::UnlistedShield {
+                                list: whose(),
+                                code: code.to_owned(),
+                            });
+                            Some(Cow::Owned(code.to_owned()))
+                        }
+                        None => {
+                            problems.push(PlanProblem::NotAShieldCode {
+                                list: whose(),
+                                code: code.to_owned(),
+                            });
+                            None
+                        }
                     }
                 })
                 .collect()
@@ -298,7 +327,7 @@ impl Plan {
                 Some(group) => {
                     groups.insert(group, list);
                 }
-                None => unknown_groups.push(PlanProblem::UnknownGroup((*name).to_owned())),
+                None => unknown_groups.push(PlanProblem::UnknownGroup(name.to_string())),
             }
         }
         let mut unversioned_groups = BTreeMap::new();
@@ -308,7 +337,7 @@ impl Plan {
                 Some(group) => {
                     unversioned_groups.insert(group, list);
                 }
-                None => unknown_groups.push(PlanProblem::UnknownGroup((*name).to_owned())),
+                None => unknown_groups.push(PlanProblem::UnknownGroup(name.to_string())),
             }
         }
         let default = shields(&raw.default, &|| "default".to_owned());
@@ -320,9 +349,9 @@ impl Plan {
         let mut rule_problems = Vec::new();
         for rule in raw.rules {
             let whose = || format!("rule {}", rule.name);
-            let name = rule.name.to_owned();
+            let name = rule.name.to_string();
             let candidates = shields(&rule.shields, &whose);
-            let versions = match rule.versions.map(VersionRange::parse) {
+            let versions = match rule.versions.as_deref().map(VersionRange::parse) {
                 Some(Err(error)) => {
                     rule_problems.push(PlanProblem::RuleVersions { rule: name, error });
                     continue;
@@ -337,7 +366,7 @@ impl Plan {
                     .filter_map(|n| {
                         let group = RegionGroup::parse(n);
                         if group.is_none() && bad_group.is_none() {
-                            bad_group = Some((*n).to_owned());
+                            bad_group = Some(n.to_string());
                         }
                         group
                     })

@@ -5,7 +5,7 @@
 //! bare record). The shell writes each line with a single write call, since
 //! the platform turns every write into a line.
 
-use crate::primitives::json::{self, Object, Value};
+use crate::primitives::json::{self, Object, Reader};
 use crate::telemetry::record::{LogRecord, LINE_CAPACITY};
 
 /// The shape of a line.
@@ -59,36 +59,53 @@ impl LogEndpoint {
 
     /// One endpoint's JSON object, with `sourcetype` defaulting to
     /// `default_sourcetype`.
-    fn read(value: &Value<'_>, default_sourcetype: &str) -> Result<LogEndpoint, json::Error> {
-        let fields = value.fields(Self::FIELDS)?;
-        let text = |name| fields.read(name, |v| v.as_str().map(str::to_owned));
-        let format = match fields.read_required("format", Value::as_str)? {
-            "hec" => Format::Hec,
-            "json" => Format::Json,
-            other => {
-                return Err(json::Error::new(format!(
-                    "format: {other:?} is neither hec nor json"
-                )))
-            }
+    fn read(r: &mut Reader<'_>, default_sourcetype: &str) -> Result<LogEndpoint, json::Error> {
+        let (mut name, mut format) = (None, None);
+        let mut endpoint = LogEndpoint {
+            name: String::new(),
+            format: Format::Json,
+            sample_rate: 1.0,
+            min_class: MinClass::All,
+            index: None,
+            source: default_source(),
+            sourcetype: default_sourcetype.to_owned(),
         };
-        let min_class = match fields.read("min_class", Value::as_str)? {
-            None | Some("all") => MinClass::All,
-            Some("errors") => MinClass::Errors,
-            Some(other) => {
-                return Err(json::Error::new(format!(
-                    "min_class: {other:?} is neither all nor errors"
-                )))
+        r.fields(Self::FIELDS, |r, field| {
+            match field {
+                "name" => name = Some(r.string()?),
+                "format" => {
+                    format = Some(match r.str()?.as_ref() {
+                        "hec" => Format::Hec,
+                        "json" => Format::Json,
+                        other => {
+                            return Err(json::Error::new(format!(
+                                "{other:?} is neither hec nor json"
+                            )))
+                        }
+                    })
+                }
+                "sample_rate" => endpoint.sample_rate = r.f64()?,
+                "min_class" => {
+                    endpoint.min_class = match r.str()?.as_ref() {
+                        "all" => MinClass::All,
+                        "errors" => MinClass::Errors,
+                        other => {
+                            return Err(json::Error::new(format!(
+                                "{other:?} is neither all nor errors"
+                            )))
+                        }
+                    }
+                }
+                "index" => endpoint.index = Some(r.string()?),
+                "source" => endpoint.source = r.string()?,
+                "sourcetype" => endpoint.sourcetype = r.string()?,
+                _ => r.skip()?,
             }
-        };
-        Ok(LogEndpoint {
-            name: fields.read_required("name", Value::as_str)?.to_owned(),
-            format,
-            sample_rate: fields.read("sample_rate", Value::as_f64)?.unwrap_or(1.0),
-            min_class,
-            index: text("index")?,
-            source: text("source")?.unwrap_or_else(default_source),
-            sourcetype: text("sourcetype")?.unwrap_or_else(|| default_sourcetype.to_owned()),
-        })
+            Ok(())
+        })?;
+        endpoint.name = json::required(name, "name")?;
+        endpoint.format = json::required(format, "format")?;
+        Ok(endpoint)
     }
 }
 
@@ -120,14 +137,10 @@ impl std::fmt::Display for EndpointError {
 
 /// Parses and checks the `log_endpoints` value.
 pub fn parse_endpoints(value: &str) -> Result<Vec<LogEndpoint>, EndpointError> {
-    let endpoints = json::parse(value)
-        .and_then(|list| {
-            list.as_array()?
-                .iter()
-                .map(|e| LogEndpoint::read(e, REQUEST_SOURCETYPE))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(|e| EndpointError::NotAList(e.to_string()))?;
+    let endpoints = json::read(value, |r| {
+        r.list_of(|r| LogEndpoint::read(r, REQUEST_SOURCETYPE))
+    })
+    .map_err(|e| EndpointError::NotAList(e.to_string()))?;
     for e in &endpoints {
         check_endpoint_name(&e.name)?;
         if !(0.0..=1.0).contains(&e.sample_rate) {
@@ -281,8 +294,7 @@ pub fn parse_service_endpoint(value: &str) -> Result<LogEndpoint, EndpointError>
             sourcetype: SERVICE_SOURCETYPE.to_owned(),
         });
     }
-    let endpoint = json::parse(value)
-        .and_then(|object| LogEndpoint::read(&object, SERVICE_SOURCETYPE))
+    let endpoint = json::read(value, |r| LogEndpoint::read(r, SERVICE_SOURCETYPE))
         .map_err(|e| EndpointError::NotAList(e.to_string()))?;
     check_endpoint_name(&endpoint.name)?;
     Ok(endpoint)

@@ -4,5 +4,5 @@
 pub mod read;
 pub mod write;
 
-pub use read::{parse, Error, Fields, Value};
+pub use read::{read, required, Error, Kind, Reader};
 pub use write::{string, Object};

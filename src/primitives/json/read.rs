@@ -5,27 +5,13 @@
 //! ones in its store: each request is a fresh instance. serde_json's
 //! deserializer and the visitors serde derives for each shape were about
 //! 90 KB of the Wasm, paid at every instantiation (docs/performance.md,
-//! issue 15). This reader is one small parser into a tree whose strings
-//! borrow from the text unless they hold escapes, and [`Fields`], which
-//! reads an object's fields by name and refuses the ones it does not know,
-//! as `deny_unknown_fields` did.
+//! issue 15). This reader walks the text once, as serde does, with no
+//! tree in between: the caller asks for what it expects next (a string, a
+//! list, an object's [`Reader::fields`] by name), and strings borrow from
+//! the text unless they hold escapes.
 
 use std::borrow::Cow;
 use std::fmt;
-
-/// A parsed JSON value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value<'a> {
-    Null,
-    Bool(bool),
-    /// The number as written; the grammar is checked, the value read by
-    /// whoever asks for it.
-    Number(&'a str),
-    String(Cow<'a, str>),
-    Array(Vec<Value<'a>>),
-    /// Entries in the order written, duplicates included.
-    Object(Vec<(Cow<'a, str>, Value<'a>)>),
-}
 
 /// Why a value is not the JSON, or not the shape, that was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,23 +29,29 @@ impl Error {
     }
 
     /// The same error, said of `field`.
-    fn in_field(self, field: &str) -> Error {
+    pub fn in_field(self, field: &str) -> Error {
         Error(format!("{field}: {}", self.0))
     }
 }
 
-/// Deeper nesting than any config value needs is refused before it can
-/// exhaust the stack.
-const MAX_DEPTH: usize = 32;
+/// A field that must be there.
+pub fn required<T>(value: Option<T>, name: &str) -> Result<T, Error> {
+    value.ok_or_else(|| Error(format!("missing field `{name}`")))
+}
 
-/// Parses one JSON value, with nothing but whitespace around it.
-pub fn parse(text: &str) -> Result<Value<'_>, Error> {
+/// Reads all of `text` with `read`: one value, nothing but whitespace
+/// around it.
+pub fn read<'a, T>(
+    text: &'a str,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T, Error>,
+) -> Result<T, Error> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
         at: 0,
+        depth: 0,
     };
-    let value = reader.value(0)?;
+    let value = read(&mut reader)?;
     reader.skip_space();
     if reader.at < reader.bytes.len() {
         return Err(reader.error("trailing characters"));
@@ -67,10 +59,40 @@ pub fn parse(text: &str) -> Result<Value<'_>, Error> {
     Ok(value)
 }
 
-struct Reader<'a> {
+/// Deeper nesting than any config value needs is refused before it can
+/// exhaust the stack.
+const MAX_DEPTH: usize = 32;
+
+/// What the next value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool,
+    Number,
+    String,
+    List,
+    Object,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::List => "a list",
+            Kind::Object => "an object",
+        }
+    }
+}
+
+/// A cursor over one JSON text.
+pub struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
+    depth: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -99,71 +121,211 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value<'a>, Error> {
-        if depth > MAX_DEPTH {
-            return Err(self.error("nested too deep"));
-        }
-        match self.peek() {
-            Some(b'{') => {
-                self.at += 1;
-                let mut entries = Vec::new();
-                if self.eat(b'}') {
-                    return Ok(Value::Object(entries));
-                }
-                loop {
-                    if self.peek() != Some(b'"') {
-                        return Err(self.error("expected a field name in quotes"));
-                    }
-                    let name = self.string()?;
-                    if !self.eat(b':') {
-                        return Err(self.error("expected `:`"));
-                    }
-                    entries.push((name, self.value(depth + 1)?));
-                    if self.eat(b'}') {
-                        return Ok(Value::Object(entries));
-                    }
-                    if !self.eat(b',') {
-                        return Err(self.error("expected `,` or `}`"));
-                    }
+    /// What the next value is, without reading it.
+    pub fn kind(&mut self) -> Result<Kind, Error> {
+        Ok(match self.peek() {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::List,
+            Some(b'"') => Kind::String,
+            Some(b'-' | b'0'..=b'9') => Kind::Number,
+            Some(b't' | b'f' | b'n') => {
+                let rest = &self.text[self.at..];
+                if rest.starts_with("true") || rest.starts_with("false") {
+                    Kind::Bool
+                } else if rest.starts_with("null") {
+                    Kind::Null
+                } else {
+                    return Err(self.error("expected a JSON value"));
                 }
             }
-            Some(b'[') => {
-                self.at += 1;
-                let mut items = Vec::new();
-                if self.eat(b']') {
-                    return Ok(Value::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    if self.eat(b']') {
-                        return Ok(Value::Array(items));
-                    }
-                    if !self.eat(b',') {
-                        return Err(self.error("expected `,` or `]`"));
-                    }
-                }
-            }
-            Some(b'"') => Ok(Value::String(self.string()?)),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => {
-                for (word, value) in [
-                    ("true", Value::Bool(true)),
-                    ("false", Value::Bool(false)),
-                    ("null", Value::Null),
-                ] {
-                    if self.text[self.at..].starts_with(word) {
-                        self.at += word.len();
-                        return Ok(value);
-                    }
-                }
-                Err(self.error("expected a JSON value"))
-            }
-            None => Err(self.error("expected a JSON value, found the end")),
+            Some(_) => return Err(self.error("expected a JSON value")),
+            None => return Err(self.error("expected a JSON value, found the end")),
+        })
+    }
+
+    /// The next value must be `kind`.
+    fn expect(&mut self, kind: Kind, what: &str) -> Result<(), Error> {
+        match self.kind()? {
+            found if found == kind => Ok(()),
+            found => Err(Error(format!("expected {what}, found {}", found.name()))),
         }
     }
 
+    /// A literal word, whole.
+    fn word(&mut self, word: &str) -> Result<(), Error> {
+        if self.text[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            Err(self.error("expected a JSON value"))
+        }
+    }
+
+    /// Reads a `null` if that is what comes next.
+    pub fn null(&mut self) -> Result<bool, Error> {
+        if self.kind()? == Kind::Null {
+            self.word("null")?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    pub fn bool(&mut self) -> Result<bool, Error> {
+        self.expect(Kind::Bool, "true or false")?;
+        let value = self.bytes[self.at] == b't';
+        self.word(if value { "true" } else { "false" })?;
+        Ok(value)
+    }
+
+    pub fn str(&mut self) -> Result<Cow<'a, str>, Error> {
+        self.expect(Kind::String, "a string")?;
+        self.string_at_quote()
+    }
+
+    /// A string, owned.
+    pub fn string(&mut self) -> Result<String, Error> {
+        self.str().map(Cow::into_owned)
+    }
+
+    /// A whole number that fits `T`.
+    pub fn uint<T: TryFrom<u64>>(&mut self) -> Result<T, Error> {
+        self.expect(Kind::Number, "a whole number")?;
+        let n = self.number()?;
+        n.parse::<u64>()
+            .ok()
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| Error(format!("{n} is not a whole number in range")))
+    }
+
+    pub fn f64(&mut self) -> Result<f64, Error> {
+        self.expect(Kind::Number, "a number")?;
+        let n = self.number()?;
+        Ok(n.parse().expect("the JSON number grammar is checked"))
+    }
+
+    /// A list, each item read by `item`.
+    pub fn list(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.expect(Kind::List, "a list")?;
+        self.nested(|r| {
+            if r.eat(b']') {
+                return Ok(());
+            }
+            loop {
+                item(r)?;
+                if r.eat(b']') {
+                    return Ok(());
+                }
+                if !r.eat(b',') {
+                    return Err(r.error("expected `,` or `]`"));
+                }
+            }
+        })
+    }
+
+    /// A list, each item read by `item`, collected.
+    pub fn list_of<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let mut items = Vec::new();
+        self.list(|r| {
+            items.push(item(r)?);
+            Ok(())
+        })?;
+        Ok(items)
+    }
+
+    /// A list of strings.
+    pub fn strs(&mut self) -> Result<Vec<Cow<'a, str>>, Error> {
+        self.list_of(Self::str)
+    }
+
+    /// An object, each entry's value read by `entry` given its name, in
+    /// the order written (a name written twice comes twice).
+    pub fn entries(
+        &mut self,
+        mut entry: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.expect(Kind::Object, "an object")?;
+        self.nested(|r| {
+            if r.eat(b'}') {
+                return Ok(());
+            }
+            loop {
+                if r.peek() != Some(b'"') {
+                    return Err(r.error("expected a field name in quotes"));
+                }
+                let name = r.string_at_quote()?;
+                if !r.eat(b':') {
+                    return Err(r.error("expected `:`"));
+                }
+                entry(r, name)?;
+                if r.eat(b'}') {
+                    return Ok(());
+                }
+                if !r.eat(b',') {
+                    return Err(r.error("expected `,` or `}`"));
+                }
+            }
+        })
+    }
+
+    /// An object with the fields `known` and no others, each at most once,
+    /// each read by `field` given its name from `known`. A field that is
+    /// null counts as absent. An error in a field's value names the field.
+    pub fn fields(
+        &mut self,
+        known: &'static [&'static str],
+        mut field: impl FnMut(&mut Self, &'static str) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut seen = 0u64;
+        self.entries(|r, name| {
+            let Some(i) = known.iter().position(|k| *k == name) else {
+                return Err(Error(format!(
+                    "unknown field `{name}`, expected one of `{}`",
+                    known.join("`, `")
+                )));
+            };
+            if seen & (1 << i) != 0 {
+                return Err(Error(format!("field `{name}` appears twice")));
+            }
+            seen |= 1 << i;
+            if r.null()? {
+                return Ok(());
+            }
+            field(r, known[i]).map_err(|e| e.in_field(known[i]))
+        })
+    }
+
+    /// Passes over the next value, whatever it is.
+    pub fn skip(&mut self) -> Result<(), Error> {
+        match self.kind()? {
+            Kind::Null => self.word("null"),
+            Kind::Bool => self.bool().map(drop),
+            Kind::Number => self.number().map(drop),
+            Kind::String => self.string_at_quote().map(drop),
+            Kind::List => self.list(Self::skip),
+            Kind::Object => self.entries(|r, _| r.skip()),
+        }
+    }
+
+    /// Runs `read` one level deeper, past the opening bracket.
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
+        if self.depth == MAX_DEPTH {
+            return Err(self.error("nested too deep"));
+        }
+        self.at += 1;
+        self.depth += 1;
+        let result = read(self);
+        self.depth -= 1;
+        result
+    }
+
     /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`
-    fn number(&mut self) -> Result<Value<'a>, Error> {
+    fn number(&mut self) -> Result<&'a str, Error> {
         let start = self.at;
         let digits = |r: &mut Self| {
             let from = r.at;
@@ -195,11 +357,11 @@ impl<'a> Reader<'a> {
                 return Err(self.error("invalid number"));
             }
         }
-        Ok(Value::Number(&self.text[start..self.at]))
+        Ok(&self.text[start..self.at])
     }
 
     /// A string at `"`: borrowed from the text unless it holds escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
+    fn string_at_quote(&mut self) -> Result<Cow<'a, str>, Error> {
         self.at += 1;
         let mut owned: Option<String> = None;
         loop {
@@ -286,151 +448,31 @@ impl<'a> Reader<'a> {
     }
 }
 
-impl<'a> Value<'a> {
-    /// What this is, for an error message.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "a list",
-            Value::Object(_) => "an object",
-        }
-    }
-
-    fn expected(&self, what: &str) -> Error {
-        Error(format!("expected {what}, found {}", self.kind()))
-    }
-
-    pub fn as_str(&self) -> Result<&str, Error> {
-        match self {
-            Value::String(s) => Ok(s),
-            other => Err(other.expected("a string")),
-        }
-    }
-
-    pub fn as_array(&self) -> Result<&[Value<'a>], Error> {
-        match self {
-            Value::Array(items) => Ok(items),
-            other => Err(other.expected("a list")),
-        }
-    }
-
-    /// An object's entries, in order (a name written twice is there twice).
-    pub fn as_entries(&self) -> Result<&[(Cow<'a, str>, Value<'a>)], Error> {
-        match self {
-            Value::Object(entries) => Ok(entries),
-            other => Err(other.expected("an object")),
-        }
-    }
-
-    pub fn as_bool(&self) -> Result<bool, Error> {
-        match self {
-            Value::Bool(b) => Ok(*b),
-            other => Err(other.expected("true or false")),
-        }
-    }
-
-    /// A whole number that fits `T`.
-    pub fn as_uint<T: TryFrom<u64>>(&self) -> Result<T, Error> {
-        match self {
-            Value::Number(n) => n
-                .parse::<u64>()
-                .ok()
-                .and_then(|n| T::try_from(n).ok())
-                .ok_or_else(|| Error(format!("{n} is not a whole number in range"))),
-            other => Err(other.expected("a whole number")),
-        }
-    }
-
-    pub fn as_f64(&self) -> Result<f64, Error> {
-        match self {
-            Value::Number(n) => Ok(n.parse().expect("the JSON number grammar is checked")),
-            other => Err(other.expected("a number")),
-        }
-    }
-
-    /// A list of strings.
-    pub fn as_strs(&self) -> Result<Vec<&str>, Error> {
-        self.as_array()?
-            .iter()
-            .map(Value::as_str)
-            .collect::<Result<_, _>>()
-    }
-
-    /// An object of strings, as `(name, value)` pairs in order.
-    pub fn as_str_entries(&self) -> Result<Vec<(&str, &str)>, Error> {
-        self.as_entries()?
-            .iter()
-            .map(|(name, value)| Ok((name.as_ref(), value.as_str().map_err(|e| e.in_field(name))?)))
-            .collect()
-    }
-
-    /// The fields of an object with the given names, and no others.
-    pub fn fields(&self, known: &'static [&'static str]) -> Result<Fields<'_, 'a>, Error> {
-        let entries = self.as_entries()?;
-        for (i, (name, _)) in entries.iter().enumerate() {
-            if !known.contains(&name.as_ref()) {
-                return Err(Error(format!(
-                    "unknown field `{name}`, expected one of `{}`",
-                    known.join("`, `")
-                )));
-            }
-            if entries[..i].iter().any(|(other, _)| other == name) {
-                return Err(Error(format!("field `{name}` appears twice")));
-            }
-        }
-        Ok(Fields { entries })
-    }
-}
-
-/// An object's fields, read by name. Every getter says which field a
-/// wrong value was in.
-pub struct Fields<'v, 'a> {
-    entries: &'v [(Cow<'a, str>, Value<'a>)],
-}
-
-impl<'v, 'a> Fields<'v, 'a> {
-    /// The field, if present and not null.
-    pub fn get(&self, name: &str) -> Option<&'v Value<'a>> {
-        self.entries
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
-            .filter(|v| **v != Value::Null)
-    }
-
-    /// The field, which must be present.
-    pub fn required(&self, name: &str) -> Result<&'v Value<'a>, Error> {
-        self.get(name)
-            .ok_or_else(|| Error(format!("missing field `{name}`")))
-    }
-
-    /// The field read by `read`, if present; an error names the field.
-    pub fn read<T>(
-        &self,
-        name: &str,
-        read: impl FnOnce(&'v Value<'a>) -> Result<T, Error>,
-    ) -> Result<Option<T>, Error> {
-        self.get(name)
-            .map(|v| read(v).map_err(|e| e.in_field(name)))
-            .transpose()
-    }
-
-    /// The field read by `read`, which must be present.
-    pub fn read_required<T>(
-        &self,
-        name: &str,
-        read: impl FnOnce(&'v Value<'a>) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        read(self.required(name)?).map_err(|e| e.in_field(name))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Builds serde_json's tree through the reader, to compare the two.
+    fn to_serde(r: &mut Reader<'_>) -> Result<serde_json::Value, Error> {
+        Ok(match r.kind()? {
+            Kind::Null => {
+                r.null()?;
+                serde_json::Value::Null
+            }
+            Kind::Bool => r.bool()?.into(),
+            Kind::Number => serde_json::from_str(r.number()?).unwrap(),
+            Kind::String => r.str()?.as_ref().into(),
+            Kind::List => r.list_of(to_serde)?.into(),
+            Kind::Object => {
+                let mut map = serde_json::Map::new();
+                r.entries(|r, name| {
+                    map.insert(name.into_owned(), to_serde(r)?);
+                    Ok(())
+                })?;
+                map.into()
+            }
+        })
+    }
 
     /// Every value reads as serde_json reads it, escapes and all.
     #[test]
@@ -451,24 +493,11 @@ mod tests {
             r#"{"a": {"b": ["c", null]}, "d": 0.5}"#,
             "\n\t{ \"spaced\" : [ true , false ] }\r\n",
         ] {
-            let ours = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let ours = read(text, to_serde).unwrap_or_else(|e| panic!("{text}: {e}"));
             let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
-            assert_eq!(to_serde(&ours), theirs, "{text}");
-        }
-    }
-
-    fn to_serde(value: &Value<'_>) -> serde_json::Value {
-        match value {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => (*b).into(),
-            Value::Number(n) => serde_json::from_str(n).unwrap(),
-            Value::String(s) => s.as_ref().into(),
-            Value::Array(items) => items.iter().map(to_serde).collect(),
-            Value::Object(entries) => entries
-                .iter()
-                .map(|(k, v)| (k.to_string(), to_serde(v)))
-                .collect::<serde_json::Map<_, _>>()
-                .into(),
+            assert_eq!(ours, theirs, "{text}");
+            // Passing over it reads just as far.
+            assert_eq!(read(text, Reader::skip), Ok(()), "{text}");
         }
     }
 
@@ -495,8 +524,14 @@ mod tests {
             (r#""\udc00""#, "unpaired surrogate at byte 7"),
             ("{} x", "trailing characters at byte 3"),
             ("nul", "expected a JSON value at byte 0"),
+            ("tru", "expected a JSON value at byte 0"),
         ] {
-            assert_eq!(parse(text).map(|_| ()), Err(Error::new(why)), "{text:?}");
+            assert_eq!(
+                read(text, to_serde).map(drop),
+                Err(Error::new(why)),
+                "{text:?}"
+            );
+            assert_eq!(read(text, Reader::skip), Err(Error::new(why)), "{text:?}");
             assert!(
                 serde_json::from_str::<serde_json::Value>(text).is_err(),
                 "{text:?}"
@@ -504,66 +539,100 @@ mod tests {
         }
         let deep = "[".repeat(40) + &"]".repeat(40);
         assert_eq!(
-            parse(&deep).map(|_| ()),
-            Err(Error::new("nested too deep at byte 33"))
+            read(&deep, Reader::skip),
+            Err(Error::new("nested too deep at byte 32"))
         );
     }
 
     #[test]
     fn strings_without_escapes_are_borrowed() {
-        let text = r#"["plain", "tab\t"]"#;
-        let value = parse(text).unwrap();
-        let items = value.as_array().unwrap();
-        assert!(matches!(&items[0], Value::String(Cow::Borrowed("plain"))));
-        assert!(matches!(&items[1], Value::String(Cow::Owned(s)) if s == "tab\t"));
+        let items = read(r#"["plain", "tab\t"]"#, Reader::strs).unwrap();
+        assert!(matches!(&items[0], Cow::Borrowed("plain")));
+        assert!(matches!(&items[1], Cow::Owned(s) if s == "tab\t"));
+    }
+
+    const KNOWN: &[&str] = &["name", "rate", "on", "list"];
+
+    /// `(name, rate, on, list)` as `fields` reads them.
+    type Read<'a> = (
+        Option<String>,
+        Option<f64>,
+        Option<bool>,
+        Option<Vec<Cow<'a, str>>>,
+    );
+
+    fn fields_of(text: &str) -> Result<Read<'_>, Error> {
+        read(text, |r| {
+            let mut out: Read<'_> = (None, None, None, None);
+            r.fields(KNOWN, |r, name| {
+                match name {
+                    "name" => out.0 = Some(r.string()?),
+                    "rate" => out.1 = Some(r.f64()?),
+                    "on" => out.2 = Some(r.bool()?),
+                    "list" => out.3 = Some(r.strs()?),
+                    _ => r.skip()?,
+                }
+                Ok(())
+            })?;
+            Ok(out)
+        })
     }
 
     #[test]
     fn fields_are_read_by_name_and_unknown_ones_refused() {
-        const KNOWN: &[&str] = &["name", "rate", "on", "list"];
-        let value = parse(r#"{"name":"x","rate":0.5,"on":true,"list":["a"],"n":null}"#).unwrap();
+        let (name, rate, on, list) =
+            fields_of(r#"{"name":"x","rate":0.5,"on":true,"list":["a"]}"#).unwrap();
         assert_eq!(
-            value.fields(KNOWN).map(|_| ()),
-            Err(Error::new(
-                "unknown field `n`, expected one of `name`, `rate`, `on`, `list`"
-            ))
+            (name.as_deref(), rate, on, list),
+            (
+                Some("x"),
+                Some(0.5),
+                Some(true),
+                Some(vec![Cow::Borrowed("a")])
+            )
         );
-        let value = parse(r#"{"name":"x","rate":0.5,"on":true,"list":["a"]}"#).unwrap();
-        let fields = value.fields(KNOWN).unwrap();
-        assert_eq!(fields.read_required("name", Value::as_str), Ok("x"));
-        assert_eq!(fields.read("rate", Value::as_f64), Ok(Some(0.5)));
-        assert_eq!(fields.read("on", Value::as_bool), Ok(Some(true)));
-        assert_eq!(fields.read("list", Value::as_strs), Ok(Some(vec!["a"])));
+        // Null is absent.
+        assert_eq!(fields_of(r#"{"rate":null}"#).unwrap().1, None);
+        for (text, why) in [
+            (
+                r#"{"name":"x","n":1}"#,
+                "unknown field `n`, expected one of `name`, `rate`, `on`, `list`",
+            ),
+            (r#"{"name":"a","name":"b"}"#, "field `name` appears twice"),
+            (
+                r#"{"on":"yes"}"#,
+                "on: expected true or false, found a string",
+            ),
+            (
+                r#"{"list":["a",1]}"#,
+                "list: expected a string, found a number",
+            ),
+            (
+                r#"{"name":{"deep":1}}"#,
+                "name: expected a string, found an object",
+            ),
+            ("[]", "expected an object, found a list"),
+        ] {
+            assert_eq!(fields_of(text).map(drop), Err(Error::new(why)), "{text}");
+        }
         assert_eq!(
-            fields.read("name", Value::as_bool),
-            Err(Error::new("name: expected true or false, found a string"))
-        );
-        let empty = parse("{}").unwrap();
-        let none = empty.fields(KNOWN).unwrap();
-        assert_eq!(none.read("rate", Value::as_f64), Ok(None));
-        assert_eq!(
-            none.read_required("name", Value::as_str),
+            required(None::<u8>, "name"),
             Err(Error::new("missing field `name`"))
-        );
-        let twice = parse(r#"{"name":"a","name":"b"}"#).unwrap();
-        assert_eq!(
-            twice.fields(KNOWN).map(|_| ()),
-            Err(Error::new("field `name` appears twice"))
         );
     }
 
     #[test]
     fn whole_numbers_must_fit() {
-        let read = |text: &str| parse(text).unwrap().as_uint::<u8>();
-        assert_eq!(read("100"), Ok(100));
+        let uint = |text: &str| read(text, Reader::uint::<u8>);
+        assert_eq!(uint("100"), Ok(100));
         for text in ["256", "-1", "1.0", "1e2"] {
             assert_eq!(
-                read(text),
+                uint(text),
                 Err(Error::new(format!("{text} is not a whole number in range")))
             );
         }
         assert_eq!(
-            read("\"1\""),
+            uint("\"1\""),
             Err(Error::new("expected a whole number, found a string"))
         );
     }
