@@ -25,11 +25,19 @@ rig_pids+=($!)
 # The 4 KiB object of the small-object runs, by its public path.
 SMALL_OBJECT="release/v1.30.4/bin/linux/amd64/kube-apiserver.docker_tag"
 
-start_viceroy() { # WASM CONFIG_JSON [VICEROY ARGS...] -> prints port; PID in $RIG/pid-<port>
+start_viceroy() { # WASM CONFIG_JSON|TEMPLATE.toml [VICEROY ARGS...] -> prints port; PID in $RIG/pid-<port>
+    # CONFIG_JSON is the service's Config Store items. Another module (a
+    # peer's, for comparison) brings its own Viceroy config as a .toml file
+    # in which @ORIGIN@ and @ORIGIN_HOST@ stand for the origin.
     local wasm="$1" config="$2" port
     shift 2
     port="$(free_port)"
-    viceroy_config --origin "http://127.0.0.1:$GCS_PORT" --config "$config" >"$RIG/viceroy-$port.toml"
+    if [[ "$config" == *.toml ]]; then
+        sed -e "s|@ORIGIN@|http://127.0.0.1:$GCS_PORT|g" -e "s|@ORIGIN_HOST@|127.0.0.1:$GCS_PORT|g" \
+            "$config" >"$RIG/viceroy-$port.toml"
+    else
+        viceroy_config --origin "http://127.0.0.1:$GCS_PORT" --config "$config" >"$RIG/viceroy-$port.toml"
+    fi
     "$VICEROY" serve "$@" -C "$RIG/viceroy-$port.toml" --addr "127.0.0.1:$port" "$wasm" \
         >"$RIG/viceroy-$port.log" 2>&1 &
     echo $! >"$RIG/pid-$port"
