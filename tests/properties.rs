@@ -10,6 +10,7 @@ use dl_edge::config::{Config, KEYS, MAX_NOT_FOUND_TTL};
 use dl_edge::decision::{decide, Decision, Reply, RequestView};
 use dl_edge::locality::RegionGroup;
 use dl_edge::policy::overrides;
+use dl_edge::primitives::json;
 use dl_edge::request::path;
 use proptest::prelude::*;
 
@@ -109,6 +110,15 @@ proptest! {
                 }
             }
         }
+    }
+
+    /// The service's JSON reader (no serde in the Wasm) accepts exactly
+    /// the texts serde_json accepts, and never panics.
+    #[test]
+    fn the_json_reader_accepts_what_serde_json_accepts(text in config_value()) {
+        let ours = json::read(&text, json::Reader::skip);
+        let theirs = serde_json::from_str::<serde_json::Value>(&text);
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}: {:?} / {:?}", text, ours, theirs);
     }
 
     /// Whatever the bytes, parsing returns; an accepted path is absolute,

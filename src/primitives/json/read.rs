@@ -357,7 +357,12 @@ impl<'a> Reader<'a> {
                 return Err(self.error("invalid number"));
             }
         }
-        Ok(&self.text[start..self.at])
+        let number = &self.text[start..self.at];
+        // As serde_json: a number no f64 can hold is refused, not infinity.
+        if !number.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Err(self.error("number out of range"));
+        }
+        Ok(number)
     }
 
     /// A string at `"`: borrowed from the text unless it holds escapes.
@@ -525,6 +530,7 @@ mod tests {
             ("{} x", "trailing characters at byte 3"),
             ("nul", "expected a JSON value at byte 0"),
             ("tru", "expected a JSON value at byte 0"),
+            ("1e400", "number out of range at byte 5"),
         ] {
             assert_eq!(
                 read(text, to_serde).map(drop),
