@@ -62,16 +62,8 @@ impl Snapshot {
     /// Parses a snapshot. One it cannot trust is refused whole: the
     /// service then reads the keys one by one.
     pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
-        let values = json::read(text, |r| {
-            let mut values = BTreeMap::new();
-            r.entries(|r, key| {
-                let value = r.string().map_err(|e| e.in_field(&key))?;
-                values.insert(key.into_owned(), value);
-                Ok(())
-            })?;
-            Ok(values)
-        })
-        .map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
+        let values = json::read(text, json::Reader::strings_by_name)
+            .map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
         if let Some(key) = values.keys().find(|k| !holds(k)) {
             return Err(SnapshotError::UnknownKey(key.clone()));
         }

@@ -259,13 +259,7 @@ pub fn parse_buckets(value: &str) -> Result<Vec<String>, ValueError> {
 
 pub fn parse_bucket_backends(value: &str) -> Result<BTreeMap<String, String>, ValueError> {
     let map = json(value, "an object of bucket to backend", |r| {
-        let mut map = BTreeMap::new();
-        r.entries(|r, bucket| {
-            let backend = r.string().map_err(|e| e.in_field(&bucket))?;
-            map.insert(bucket.into_owned(), backend);
-            Ok(())
-        })?;
-        Ok(map)
+        r.strings_by_name()
     })?;
     for (bucket, backend) in &map {
         check_bucket(bucket)?;

@@ -11,6 +11,7 @@
 //! the text unless they hold escapes.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Why a value is not the JSON, or not the shape, that was expected.
@@ -204,25 +205,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A list, each item read by `item`.
-    pub fn list(
-        &mut self,
-        mut item: impl FnMut(&mut Self) -> Result<(), Error>,
-    ) -> Result<(), Error> {
+    pub fn list(&mut self, item: impl FnMut(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
         self.expect(Kind::List, "a list")?;
-        self.nested(|r| {
-            if r.eat(b']') {
-                return Ok(());
-            }
-            loop {
-                item(r)?;
-                if r.eat(b']') {
-                    return Ok(());
-                }
-                if !r.eat(b',') {
-                    return Err(r.error("expected `,` or `]`"));
-                }
-            }
-        })
+        self.items(b']', item)
     }
 
     /// A list, each item read by `item`, collected.
@@ -250,27 +235,28 @@ impl<'a> Reader<'a> {
         mut entry: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.expect(Kind::Object, "an object")?;
-        self.nested(|r| {
-            if r.eat(b'}') {
-                return Ok(());
+        self.items(b'}', |r| {
+            if r.peek() != Some(b'"') {
+                return Err(r.error("expected a field name in quotes"));
             }
-            loop {
-                if r.peek() != Some(b'"') {
-                    return Err(r.error("expected a field name in quotes"));
-                }
-                let name = r.string_at_quote()?;
-                if !r.eat(b':') {
-                    return Err(r.error("expected `:`"));
-                }
-                entry(r, name)?;
-                if r.eat(b'}') {
-                    return Ok(());
-                }
-                if !r.eat(b',') {
-                    return Err(r.error("expected `,` or `}`"));
-                }
+            let name = r.string_at_quote()?;
+            if !r.eat(b':') {
+                return Err(r.error("expected `:`"));
             }
+            entry(r, name)
         })
+    }
+
+    /// An object of strings, by name (a name written twice keeps its
+    /// last value).
+    pub fn strings_by_name(&mut self) -> Result<BTreeMap<String, String>, Error> {
+        let mut map = BTreeMap::new();
+        self.entries(|r, name| {
+            let value = r.string().map_err(|e| e.in_field(&name))?;
+            map.insert(name.into_owned(), value);
+            Ok(())
+        })?;
+        Ok(map)
     }
 
     /// An object with the fields `known` and no others, each at most once,
@@ -312,14 +298,38 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Runs `read` one level deeper, past the opening bracket.
-    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
+    /// The items of a list or an object, past its opening bracket up to
+    /// `close`, each read by `item`, one level deeper.
+    fn items(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         if self.depth == MAX_DEPTH {
             return Err(self.error("nested too deep"));
         }
         self.at += 1;
         self.depth += 1;
-        let result = read(self);
+        let mut read = || {
+            if self.eat(close) {
+                return Ok(());
+            }
+            loop {
+                item(self)?;
+                if self.eat(close) {
+                    return Ok(());
+                }
+                if !self.eat(b',') {
+                    let expected = if close == b']' {
+                        "`,` or `]`"
+                    } else {
+                        "`,` or `}`"
+                    };
+                    return Err(self.error(&format!("expected {expected}")));
+                }
+            }
+        };
+        let result = read();
         self.depth -= 1;
         result
     }
