@@ -267,6 +267,8 @@ impl<'a> Reader<'a> {
         known: &'static [&'static str],
         mut field: impl FnMut(&mut Self, &'static str) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        // One bit per known field; every shape read has far fewer.
+        debug_assert!(known.len() <= 64, "fields reads at most 64 known names");
         let mut seen = 0u64;
         self.entries(|r, name| {
             let Some(i) = known.iter().position(|k| *k == name) else {
