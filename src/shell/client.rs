@@ -10,7 +10,7 @@ use dl_edge::request::conditional::Conditions;
 use dl_edge::telemetry::record::RequestMeta;
 use fastly::handle::{client_request_and_body, RequestHandle};
 
-use super::headers::{read_list, Headers};
+use super::headers::{read_one, Headers};
 
 /// The client request and what the core needs from it.
 pub struct ClientRequest {
@@ -158,12 +158,10 @@ fn geo(ip: IpAddr) -> Option<Geo> {
         }
     };
     let mut record = Vec::new();
-    // SAFETY: `read_list` passes a pointer to `len` writable bytes and
-    // reads back at most `len` written. The record is one value: no
-    // cursor, and the ending says it is the last.
-    let read = read_list(&mut record, |ptr, len, _cursor, ending, written| {
-        *ending = -1;
-        unsafe { fastly_sys::fastly_geo::lookup(octets.as_ptr(), octets.len(), ptr, len, written) }
+    // SAFETY: `read_one` passes a pointer to `len` writable bytes and
+    // reads back at most `len` written.
+    let read = read_one(&mut record, |ptr, len, written| unsafe {
+        fastly_sys::fastly_geo::lookup(octets.as_ptr(), octets.len(), ptr, len, written)
     });
     Geo::from_json(std::str::from_utf8(&record).ok().filter(|_| read)?)
 }
@@ -175,12 +173,10 @@ fn geo(ip: IpAddr) -> Option<Geo> {
 /// ABI call returns it untouched.
 fn raw_uri(handle: &RequestHandle) -> String {
     let mut buf = Vec::new();
-    // SAFETY: `read_list` passes a pointer to `len` writable bytes and
-    // reads back at most `len` written. The URI is one value, not a
-    // list: no cursor, and the ending says it is the last.
-    let read = read_list(&mut buf, |ptr, len, _cursor, ending, written| {
-        *ending = -1;
-        unsafe { fastly_sys::fastly_http_req::uri_get(handle.as_u32(), ptr, len, written) }
+    // SAFETY: `read_one` passes a pointer to `len` writable bytes and
+    // reads back at most `len` written.
+    let read = read_one(&mut buf, |ptr, len, written| unsafe {
+        fastly_sys::fastly_http_req::uri_get(handle.as_u32(), ptr, len, written)
     });
     if read {
         String::from_utf8_lossy(&buf).into_owned()

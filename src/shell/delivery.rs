@@ -41,7 +41,7 @@ pub struct Delivered {
 
 /// Where the response body comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub enum BodySource {
     /// Made here (a rejection or a preflight): the guest holds every
     /// byte, so the platform sends it in one call.
     Edge,
@@ -59,7 +59,7 @@ pub enum Source {
 #[inline(never)]
 pub fn deliver(
     mut response: Response,
-    source: Source,
+    source: BodySource,
     head: bool,
     length: Option<u64>,
 ) -> Delivered {
@@ -68,7 +68,7 @@ pub fn deliver(
         response.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);
     }
     let bodiless = head || matches!(response.get_status().as_u16(), 204 | 304);
-    if bodiless || source == Source::Edge {
+    if bodiless || source == BodySource::Edge {
         response.send_to_client();
         let bytes = if bodiless { 0 } else { length.unwrap_or(0) };
         return Delivered {

@@ -113,9 +113,8 @@ impl Headers {
 }
 
 /// Appends what the host writes through a cursor (header names, or one
-/// header's values, NUL-terminated; or the request URI, in one go) to
-/// `out`, growing it when the host says it is too small. False if the
-/// host refused it.
+/// header's values, NUL-terminated) to `out`, growing it when the host
+/// says it is too small. False if the host refused it.
 pub fn read_list(
     out: &mut Vec<u8>,
     mut call: impl FnMut(*mut u8, usize, u32, &mut i64, &mut usize) -> FastlyStatus,
@@ -150,4 +149,18 @@ pub fn read_list(
             _ => return false,
         }
     }
+}
+
+/// Appends one value the host writes in one go (the request URI, a
+/// geolocation record) to `out`, growing it as [`read_list`] does. `call`
+/// gets a pointer to `len` writable bytes and says how many it wrote.
+pub fn read_one(
+    out: &mut Vec<u8>,
+    mut call: impl FnMut(*mut u8, usize, &mut usize) -> FastlyStatus,
+) -> bool {
+    read_list(out, |ptr, len, _cursor, ending, written| {
+        // No cursor: the ending says this is the last.
+        *ending = -1;
+        call(ptr, len, written)
+    })
 }

@@ -46,7 +46,7 @@ pub fn handle_client_request() {
         Decision::Reply(reply) => (
             Box::new(reply_at_edge(*reply)),
             None,
-            delivery::Source::Edge,
+            delivery::BodySource::Edge,
         ),
         Decision::Fetch(fetch) => {
             let locality = client.locality();
@@ -90,16 +90,18 @@ pub fn handle_client_request() {
                     (!fetched.failures.is_empty()).to_string(),
                 );
             }
-            (response, fetched.ttl, delivery::Source::Fetched)
+            (response, fetched.ttl, delivery::BodySource::Fetched)
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);
     let length = content_length(&response);
-    log.record
-        .responded(response.get_status().as_u16(), length, ttl);
+    let status = response.get_status().as_u16();
     let delivered = delivery::deliver(*response, source, head, length);
-    if let Some((status, length)) = delivered.replaced {
-        log.record.responded(status, Some(length), None);
+    // Only delivery learns that a small body came up short and was
+    // answered with a 502 instead.
+    match delivered.replaced {
+        Some((status, length)) => log.record.responded(status, Some(length), None),
+        None => log.record.responded(status, length, ttl),
     }
     log.finish(&client, delivered);
 }

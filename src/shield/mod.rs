@@ -125,16 +125,14 @@ impl<'a> RawPlan<'a> {
         r.fields(Self::FIELDS, |r, field| {
             match field {
                 "granularity" => {
-                    plan.granularity = match r.str()?.as_ref() {
-                        "major" => Granularity::Major,
-                        "minor" => Granularity::Minor,
-                        "patch" => Granularity::Patch,
-                        other => {
-                            return Err(json::Error::new(format!(
-                                "{other:?} is not major, minor or patch"
-                            )))
-                        }
-                    }
+                    plan.granularity = r.one_of(
+                        &[
+                            ("major", Granularity::Major),
+                            ("minor", Granularity::Minor),
+                            ("patch", Granularity::Patch),
+                        ],
+                        "is not major, minor or patch",
+                    )?
                 }
                 "groups" => plan.groups = group_lists(r)?,
                 "rules" => plan.rules = r.list_of(RawRule::read)?,

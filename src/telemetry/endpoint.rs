@@ -74,27 +74,17 @@ impl LogEndpoint {
             match field {
                 "name" => name = Some(r.string()?),
                 "format" => {
-                    format = Some(match r.str()?.as_ref() {
-                        "hec" => Format::Hec,
-                        "json" => Format::Json,
-                        other => {
-                            return Err(json::Error::new(format!(
-                                "{other:?} is neither hec nor json"
-                            )))
-                        }
-                    })
+                    format = Some(r.one_of(
+                        &[("hec", Format::Hec), ("json", Format::Json)],
+                        "is neither hec nor json",
+                    )?)
                 }
                 "sample_rate" => endpoint.sample_rate = r.f64()?,
                 "min_class" => {
-                    endpoint.min_class = match r.str()?.as_ref() {
-                        "all" => MinClass::All,
-                        "errors" => MinClass::Errors,
-                        other => {
-                            return Err(json::Error::new(format!(
-                                "{other:?} is neither all nor errors"
-                            )))
-                        }
-                    }
+                    endpoint.min_class = r.one_of(
+                        &[("all", MinClass::All), ("errors", MinClass::Errors)],
+                        "is neither all nor errors",
+                    )?
                 }
                 "index" => endpoint.index = Some(r.string()?),
                 "source" => endpoint.source = r.string()?,

@@ -25,6 +25,7 @@ impl fmt::Display for Error {
 }
 
 impl Error {
+    #[cfg(test)]
     pub fn new(message: impl Into<String>) -> Error {
         Error(message.into())
     }
@@ -152,29 +153,20 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A literal word, whole.
-    fn word(&mut self, word: &str) -> Result<(), Error> {
-        if self.text[self.at..].starts_with(word) {
-            self.at += word.len();
-            Ok(())
-        } else {
-            Err(self.error("expected a JSON value"))
-        }
-    }
-
     /// Reads a `null` if that is what comes next.
     pub fn null(&mut self) -> Result<bool, Error> {
-        if self.kind()? == Kind::Null {
-            self.word("null")?;
-            return Ok(true);
+        let null = self.kind()? == Kind::Null;
+        if null {
+            self.at += "null".len();
         }
-        Ok(false)
+        Ok(null)
     }
 
     pub fn bool(&mut self) -> Result<bool, Error> {
+        // `kind` has seen the whole word.
         self.expect(Kind::Bool, "true or false")?;
         let value = self.bytes[self.at] == b't';
-        self.word(if value { "true" } else { "false" })?;
+        self.at += if value { "true".len() } else { "false".len() };
         Ok(value)
     }
 
@@ -186,6 +178,17 @@ impl<'a> Reader<'a> {
     /// A string, owned.
     pub fn string(&mut self) -> Result<String, Error> {
         self.str().map(Cow::into_owned)
+    }
+
+    /// A string that must be one of `words`, read as its value; any other
+    /// is refused as `"text" {otherwise}`.
+    pub fn one_of<T: Copy>(&mut self, words: &[(&str, T)], otherwise: &str) -> Result<T, Error> {
+        let text = self.str()?;
+        words
+            .iter()
+            .find(|(word, _)| *word == text)
+            .map(|&(_, value)| value)
+            .ok_or_else(|| Error(format!("{text:?} {otherwise}")))
     }
 
     /// A whole number that fits `T`.
@@ -291,7 +294,7 @@ impl<'a> Reader<'a> {
     /// Passes over the next value, whatever it is.
     pub fn skip(&mut self) -> Result<(), Error> {
         match self.kind()? {
-            Kind::Null => self.word("null"),
+            Kind::Null => self.null().map(drop),
             Kind::Bool => self.bool().map(drop),
             Kind::Number => self.number().map(drop),
             Kind::String => self.string_at_quote().map(drop),
