@@ -59,15 +59,21 @@ const ARCHES: [&str; 7] = [
 ///   loses some cache lifetime.
 /// - Everything else is mutable.
 pub fn classify(path: &str) -> Classification {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (file, dirs) = segments.split_last().expect("split yields one item");
-    let versioned = dirs
-        .iter()
-        .enumerate()
-        .find_map(|(i, seg)| Version::parse(seg).map(|v| (i, v)));
+    let path = path.trim_start_matches('/');
+    let (dirs, file) = match path.rsplit_once('/') {
+        Some((dirs, file)) => (Some(dirs), file),
+        None => (None, path),
+    };
+    // The first directory that is a version, and where it ends: the
+    // release is the path up to there.
+    let mut end = 0;
+    let versioned = dirs.into_iter().flat_map(|d| d.split('/')).find_map(|dir| {
+        end += dir.len() + 1;
+        Version::parse(dir).map(|v| (end - 1, v))
+    });
     let (os, arch) = platform(dirs, file);
     let (class, version, release) = match versioned {
-        Some((i, version)) => (Class::Immutable, Some(version), Some(dirs[..=i].join("/"))),
+        Some((end, version)) => (Class::Immutable, Some(version), Some(path[..end].to_owned())),
         None if file.ends_with(".txt") => (Class::Marker, None, None),
         None => (Class::Mutable, None, None),
     };
@@ -77,14 +83,15 @@ pub fn classify(path: &str) -> Classification {
         release,
         os,
         arch,
-        file: (*file).to_owned(),
+        file: file.to_owned(),
     }
 }
 
 /// OS and architecture from `.../<os>/<arch>/<file>` or from a tarball name
 /// such as `kubernetes-client-linux-amd64.tar.gz`.
-fn platform(dirs: &[&str], file: &str) -> (Option<&'static str>, Option<&'static str>) {
-    if let [.., os, arch] = dirs {
+fn platform(dirs: Option<&str>, file: &str) -> (Option<&'static str>, Option<&'static str>) {
+    if let Some((rest, arch)) = dirs.and_then(|d| d.rsplit_once('/')) {
+        let os = rest.rsplit('/').next().unwrap_or(rest);
         if let (Some(os), Some(arch)) = (known(&OSES, os), known(&ARCHES, arch)) {
             return (Some(os), Some(arch));
         }

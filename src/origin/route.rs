@@ -1,6 +1,8 @@
 //! From a public path to an object in a bucket, and from there to the GCS
 //! request that fetches it.
 
+use std::borrow::Cow;
+
 use crate::artifact::version::Version;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -80,27 +82,26 @@ pub fn resolve(path: &str, config: &Config) -> Result<Target, Rejection> {
     if object.is_empty() || object.ends_with('/') {
         return Err(Rejection::DirectoryListing);
     }
-    let mut order = vec![(route.bucket.clone(), true)];
-    if let Some(new) = &route.new_bucket {
-        order.push((new.clone(), true));
-        if in_new_share(object, route.new_percent) {
-            order.swap(0, 1);
-        }
-    }
-    if let Some(fallback) = &route.fallback {
-        order.push((fallback.clone(), false));
-    }
-    let mut order = order.into_iter();
-    let (bucket, _) = order.next().expect("a route names a bucket");
-    Ok(Target {
-        bucket,
-        object: object.to_owned(),
-        alternates: order
-            .map(|(bucket, after_not_found)| Alternate {
-                bucket,
+    // A migration tries the object's side first and the other one after a
+    // 404 too; a fallback only after errors.
+    let (first, other) = match &route.new_bucket {
+        Some(new) if in_new_share(object, route.new_percent) => (new, Some(&route.bucket)),
+        Some(new) => (&route.bucket, Some(new)),
+        None => (&route.bucket, None),
+    };
+    let alternates = [(other, true), (route.fallback.as_ref(), false)]
+        .into_iter()
+        .filter_map(|(bucket, after_not_found)| {
+            bucket.map(|bucket| Alternate {
+                bucket: bucket.clone(),
                 after_not_found,
             })
-            .collect(),
+        })
+        .collect();
+    Ok(Target {
+        bucket: first.clone(),
+        object: object.to_owned(),
+        alternates,
         path,
     })
 }
@@ -124,7 +125,7 @@ fn apply_alias(path: &str, alias: &str) -> String {
     }
     let rest = &path[1..];
     match rest.split_once('/') {
-        Some((first, _)) if Version::parse(first).is_some() => format!("{alias}{path}"),
+        Some((first, _)) if Version::parse(first).is_some() => [alias, path].concat(),
         _ => path.to_owned(),
     }
 }
@@ -148,10 +149,13 @@ pub fn origin_request(target: &Target, config: &Config) -> OriginRequest {
 pub fn origin_request_for(bucket: &str, object: &str, config: &Config) -> OriginRequest {
     let object = encode_object(object);
     let (host, path) = match config.origin_style {
-        OriginStyle::Path => (config.origin_host.clone(), format!("/{bucket}/{object}")),
+        OriginStyle::Path => (
+            config.origin_host.clone(),
+            ["/", bucket, "/", &object].concat(),
+        ),
         OriginStyle::VirtualHost => (
-            format!("{bucket}.{}", config.origin_host),
-            format!("/{object}"),
+            [bucket, ".", &config.origin_host].concat(),
+            ["/", &object].concat(),
         ),
     };
     let backend = config
@@ -182,16 +186,17 @@ pub struct ShieldRequest {
 pub fn shield_request(target: &Target, config: &Config) -> ShieldRequest {
     ShieldRequest {
         host: config.hosts[0].clone(),
-        path: encode_object(&target.path),
+        path: encode_object(&target.path).into_owned(),
     }
 }
 
 /// Percent-encodes an object name for the GCS path, keeping `/` and the
 /// unreserved characters. `+` becomes `%2B`: GCS would read a bare `+` in a
 /// path as a space-like character in some paths, and SigV4 signing needs this
-/// exact canonical form.
-pub fn encode_object(object: &str) -> String {
-    utf8_percent_encode(object, OBJECT_NAME).to_string()
+/// exact canonical form. Borrowed when nothing needs encoding, as most
+/// release paths.
+pub fn encode_object(object: &str) -> Cow<'_, str> {
+    utf8_percent_encode(object, OBJECT_NAME).into()
 }
 
 /// What stays as it is in an object name: unreserved characters and `/`.

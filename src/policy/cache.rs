@@ -84,7 +84,8 @@ pub fn request_keys(class: Class, release: Option<&str>, public_path: &str) -> V
         Class::Immutable => "immutable",
         Class::Mutable => "mutable",
     };
-    let mut keys = vec![class_key.to_owned()];
+    let mut keys = Vec::with_capacity(3);
+    keys.push(class_key.to_owned());
     // Both come from the client's (decoded) path: a key that is not a
     // valid one (a space would split it into keys the client chooses, and
     // non-ASCII text or bidi controls do not belong in purge keys) is left

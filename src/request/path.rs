@@ -21,7 +21,10 @@ pub struct PublicPath {
 /// The query and fragment are dropped: they must not reach the origin or
 /// fragment the cache. `max_bytes` bounds the raw path, before decoding.
 pub fn parse(target: &str, max_bytes: usize) -> Result<PublicPath, Rejection> {
-    let end = target.find(['?', '#']).unwrap_or(target.len());
+    let end = target
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(target.len());
     let (raw, dropped) = target.split_at(end);
     if raw.len() > max_bytes {
         return Err(Rejection::PathTooLong);
@@ -100,15 +103,20 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 fn check_characters(decoded: &str) -> Result<(), Rejection> {
-    if decoded.chars().any(char::is_control) {
+    let bytes = decoded.as_bytes();
+    let control = if decoded.is_ascii() {
+        bytes.iter().any(u8::is_ascii_control)
+    } else {
+        decoded.chars().any(char::is_control)
+    };
+    if control {
         return Err(Rejection::ControlCharacter);
     }
-    if decoded.contains('\\') {
+    if bytes.contains(&b'\\') {
         return Err(Rejection::Backslash);
     }
     // What is left of a `%252e` after one decode: some layer behind us might
     // decode it again, so it never names an object.
-    let bytes = decoded.as_bytes();
     let double_encoded = bytes
         .windows(3)
         .any(|w| w[0] == b'%' && hex_value(w[1]).is_some() && hex_value(w[2]).is_some());
@@ -121,15 +129,15 @@ fn check_characters(decoded: &str) -> Result<(), Rejection> {
 /// Refuses `//`, `.` and `..` anywhere; a trailing `/` is allowed here and
 /// refused later as a directory listing, with a 404 rather than a 400.
 fn check_segments(decoded: &str) -> Result<(), Rejection> {
-    let inner = &decoded[1..];
-    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    let inner = &decoded.as_bytes()[1..];
+    let inner = inner.strip_suffix(b"/").unwrap_or(inner);
     if inner.is_empty() {
         return Ok(());
     }
-    for segment in inner.split('/') {
+    for segment in inner.split(|&b| b == b'/') {
         match segment {
-            "" => return Err(Rejection::EmptySegment),
-            "." | ".." => return Err(Rejection::DotSegment),
+            b"" => return Err(Rejection::EmptySegment),
+            b"." | b".." => return Err(Rejection::DotSegment),
             _ => {}
         }
     }
