@@ -6,6 +6,7 @@
 //! and each bad value falls back to its default: serving never fails because
 //! of config.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub mod keys;
@@ -25,19 +26,21 @@ pub use values::{OriginStyle, Route, ValueError};
 
 /// Where config values come from: the Config Store in the shell, a map in
 /// tests and native tools.
+/// A value is lent where the source holds it (a snapshot, a map), so
+/// reading the config copies no value it does not keep.
 pub trait ConfigSource {
-    fn get(&self, key: &str) -> Option<String>;
+    fn get(&self, key: &str) -> Option<Cow<'_, str>>;
 }
 
 impl ConfigSource for HashMap<String, String> {
-    fn get(&self, key: &str) -> Option<String> {
-        HashMap::get(self, key).cloned()
+    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+        HashMap::get(self, key).map(|v| Cow::Borrowed(v.as_str()))
     }
 }
 
 impl ConfigSource for HashMap<&str, &str> {
-    fn get(&self, key: &str) -> Option<String> {
-        HashMap::get(self, key).map(|v| (*v).to_owned())
+    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+        HashMap::get(self, key).map(|v| Cow::Borrowed(*v))
     }
 }
 
@@ -191,7 +194,7 @@ impl Reader<'_> {
                 Ok(parsed) => return parsed,
                 Err(reason) => self.warnings.push(ConfigWarning {
                     key,
-                    value,
+                    value: value.into_owned(),
                     reason: reason.into(),
                     fell_back: true,
                 }),
@@ -230,7 +233,7 @@ impl Reader<'_> {
             Err(reason) => {
                 self.warnings.push(ConfigWarning {
                     key,
-                    value: value.unwrap_or_default(),
+                    value: value.map(Cow::into_owned).unwrap_or_default(),
                     reason,
                     fell_back: true,
                 });

@@ -10,6 +10,7 @@
 //! them; `dl-edge-ops config check` reports a snapshot out of step with
 //! them.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::{ConfigSource, KEYS};
@@ -26,13 +27,20 @@ pub const READ_ALONE: &[&str] = &["overrides"];
 /// Whether a snapshot may hold `key`: where one is in force, the keys it
 /// may hold are read from it, and every other key on its own.
 pub fn holds(key: &str) -> bool {
-    key != KEY && !READ_ALONE.contains(&key) && KEYS.iter().any(|d| d.name == key)
+    place(key).is_some()
 }
 
-/// A snapshot read from its key: the values of the keys it names.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// A snapshot read from its key: the values of the keys it names, each
+/// at its key's place in [`KEYS`] (no key name is copied, no map built).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
-    values: BTreeMap<String, String>,
+    values: [Option<String>; KEYS.len()],
+}
+
+/// The place of `name` in [`KEYS`] if a snapshot may hold it.
+fn place(name: &str) -> Option<usize> {
+    let i = KEYS.iter().position(|k| k.name == name)?;
+    (name != KEY && !READ_ALONE.contains(&name)).then_some(i)
 }
 
 /// Why a snapshot could not be used.
@@ -62,12 +70,26 @@ impl Snapshot {
     /// Parses a snapshot. One it cannot trust is refused whole: the
     /// service then reads the keys one by one.
     pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
-        let values = json::read(text, json::Reader::strings_by_name)
-            .map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
-        if let Some(key) = values.keys().find(|k| !holds(k)) {
-            return Err(SnapshotError::UnknownKey(key.clone()));
+        let mut values = [const { None }; KEYS.len()];
+        // The first name, in sorted order, that a snapshot may not hold;
+        // reported once the whole text is known to be an object of strings.
+        let mut refused: Option<String> = None;
+        json::read(text, |r| {
+            r.entries(|r, name| {
+                let value = r.string().map_err(|e| e.in_field(&name))?;
+                match place(&name) {
+                    Some(i) => values[i] = Some(value),
+                    None if refused.as_deref().is_some_and(|r| r <= &*name) => {}
+                    None => refused = Some(name.into_owned()),
+                }
+                Ok(())
+            })
+        })
+        .map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
+        match refused {
+            Some(key) => Err(SnapshotError::UnknownKey(key)),
+            None => Ok(Snapshot { values }),
         }
-        Ok(Snapshot { values })
     }
 
     /// The snapshot of a store's keys (all but `snapshot` itself, the keys
@@ -91,20 +113,21 @@ impl Snapshot {
         items: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Vec<String> {
         let items: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
-        let mut keys: Vec<&str> = items.keys().copied().collect();
-        keys.extend(self.values.keys().map(String::as_str));
-        keys.sort_unstable();
-        keys.dedup();
-        keys.into_iter()
-            .filter(|k| items.get(k).copied() != self.values.get(*k).map(String::as_str))
+        let mut keys: Vec<String> = KEYS
+            .iter()
+            .map(|k| k.name)
+            .filter(|k| holds(k) && items.get(k).copied() != self.get(k).as_deref())
             .map(str::to_owned)
-            .collect()
+            .collect();
+        keys.sort_unstable();
+        keys
     }
 }
 
 impl ConfigSource for Snapshot {
-    fn get(&self, key: &str) -> Option<String> {
-        self.values.get(key).cloned()
+    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+        let value = self.values[place(key)?].as_deref()?;
+        Some(Cow::Borrowed(value))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The Config Store behind the core's `ConfigSource` trait.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use dl_edge::config::snapshot::{self, Snapshot};
@@ -59,10 +60,10 @@ impl ConfigStoreSource {
 }
 
 impl ConfigSource for ConfigStoreSource {
-    fn get(&self, key: &str) -> Option<String> {
+    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
         match &self.snapshot {
             Some(snapshot) if snapshot::holds(key) => snapshot.get(key),
-            _ => self.read(key),
+            _ => self.read(key).map(Cow::Owned),
         }
     }
 }

@@ -408,7 +408,8 @@ impl<'a> Reader<'a> {
                     });
                 }
                 b'\\' => {
-                    let s = owned.get_or_insert_with(String::new);
+                    // Sized once: the unescaped text is never longer.
+                    let s = owned.get_or_insert_with(|| String::with_capacity(self.raw_len(run)));
                     s.push_str(plain);
                     self.at += 1;
                     let escaped = match self.bytes.get(self.at) {
@@ -434,6 +435,19 @@ impl<'a> Reader<'a> {
                 _ => return Err(self.error("control character in a string")),
             }
         }
+    }
+
+    /// Bytes from `from` to the closing quote of the string it is in.
+    fn raw_len(&self, from: usize) -> usize {
+        let mut i = from;
+        while let Some(&b) = self.bytes.get(i) {
+            match b {
+                b'"' => break,
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+        i.min(self.bytes.len()) - from
     }
 
     /// The four hex digits after `\u` (and a low surrogate's after a high).
