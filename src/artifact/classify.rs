@@ -73,7 +73,11 @@ pub fn classify(path: &str) -> Classification {
     });
     let (os, arch) = platform(dirs, file);
     let (class, version, release) = match versioned {
-        Some((end, version)) => (Class::Immutable, Some(version), Some(path[..end].to_owned())),
+        Some((end, version)) => (
+            Class::Immutable,
+            Some(version),
+            Some(path[..end].to_owned()),
+        ),
         None if file.ends_with(".txt") => (Class::Marker, None, None),
         None => (Class::Mutable, None, None),
     };

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use dl_edge::config::{Config, ConfigWarning, LogSettings};
+use dl_edge::config::{Config, ConfigWarning};
 use dl_edge::locality::Locality;
 use dl_edge::policy::overrides::Applied;
 use dl_edge::primitives::utc::rfc3339_millis;
@@ -11,7 +11,7 @@ use dl_edge::telemetry::endpoint::{lines, sampled, LogEndpoint, ServiceLogLine};
 use dl_edge::telemetry::privacy::IpMode;
 use dl_edge::telemetry::record::{LogRecord, ServiceFields};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use dl_edge::policy::response::PLAIN_TEXT_ERROR;
 use fastly::log::Endpoint;
@@ -22,9 +22,12 @@ use super::secrets;
 use super::shielding::Placement;
 
 /// The record of one request, and where it will be written.
+///
+/// The record itself is kept in [`LINE`], where the panic hook can take
+/// it: a panic writes the record as far as the request got, and no copy
+/// of it is made along the way.
 pub struct RequestLog {
-    pub record: LogRecord,
-    settings: LogSettings,
+    service: Arc<ServiceLog>,
     /// Whether this request is one of the sample that repeats warnings
     /// every request would meet (config, shield, failover, overrides).
     repeats_warnings: bool,
@@ -41,39 +44,47 @@ impl RequestLog {
         warnings: &[ConfigWarning],
         store_problems: &[String],
     ) -> RequestLog {
-        let settings = config.logging.clone();
+        let settings = &config.logging;
         let salt = match settings.client_ip {
             IpMode::Hashed => secrets::bytes(secrets::LOG_IP_SALT),
             _ => None,
         };
-        let service = ServiceFields {
+        let service_fields = ServiceFields {
             pop: fastly::compute_runtime::pop().to_owned(),
             version: fastly::compute_runtime::service_version().to_string(),
         };
-        let mut record =
-            LogRecord::begin(&client.meta(), settings.client_ip, salt.as_deref(), service);
+        let mut record = LogRecord::begin(
+            &client.meta(),
+            settings.client_ip,
+            salt.as_deref(),
+            service_fields,
+        );
         record.host_among(&config.hosts);
-        report_panics_to(
-            settings.service_endpoint.clone(),
-            record
+        record.config_warnings = (warnings.len() + store_problems.len()) as u32;
+        let service = Arc::new(ServiceLog {
+            endpoint: settings.service_endpoint.clone(),
+            host: record
                 .request
                 .host
                 .clone()
                 .unwrap_or_else(|| "unknown".to_owned()),
-            record.time.start_epoch_ms,
-            record.request.id.clone(),
-        );
-        record.config_warnings = (warnings.len() + store_problems.len()) as u32;
+            epoch_ms: record.time.start_epoch_ms,
+            request_id: record.request.id.clone(),
+        });
         let repeats_warnings = sampled(&record.request.id, settings.warning_sample_rate);
-        let log = RequestLog {
+        *line_slot() = Some(Line {
             record,
-            settings,
+            endpoints: settings.endpoints.clone(),
+            at_shield: settings.at_shield,
+        });
+        report_panics_to(Arc::clone(&service));
+        let log = RequestLog {
+            service,
             repeats_warnings,
         };
-        log.checkpoint();
         let messages = warnings.iter().map(ToString::to_string);
         log.warn_sampled("config", messages.chain(store_problems.iter().cloned()));
-        if log.settings.client_ip == IpMode::Hashed && salt.is_none() {
+        if settings.client_ip == IpMode::Hashed && salt.is_none() {
             log.service(
                 "warn",
                 "logging",
@@ -83,14 +94,25 @@ impl RequestLog {
         log
     }
 
+    /// Changes the record. Nothing in `change` may panic or write: a
+    /// panic while it runs would find the record in use, and the hook
+    /// could not write the request's line.
+    pub fn update(&self, change: impl FnOnce(&mut LogRecord)) {
+        if let Some(line) = line_slot().as_mut() {
+            change(&mut line.record);
+        }
+    }
+
     /// Records locality and the shield hop, and reports the hop's problems.
-    pub fn located(&mut self, locality: &Locality, placement: &Placement) {
-        self.record.located(locality);
-        self.record.shielded(
-            placement.role,
-            placement.shield.clone(),
-            placement.rule.clone(),
-        );
+    pub fn located(&self, locality: &Locality, placement: &Placement) {
+        self.update(|record| {
+            record.located(locality);
+            record.shielded(
+                placement.role,
+                placement.shield.clone(),
+                placement.rule.clone(),
+            );
+        });
         self.warn_sampled("shield", placement.warnings.iter());
     }
 
@@ -98,11 +120,11 @@ impl RequestLog {
     /// (none when the origin did), and why the others were passed over (on
     /// the service log, sampled: a shield that is down meets every
     /// request).
-    pub fn shields_failed(&mut self, answered: Option<&str>, failures: &[String]) {
+    pub fn shields_failed(&self, answered: Option<&str>, failures: &[String]) {
         if failures.is_empty() {
             return;
         }
-        self.record.routing.shield = answered.map(str::to_owned);
+        self.update(|record| record.routing.shield = answered.map(str::to_owned));
         self.warn_sampled("shield", failures.iter());
     }
 
@@ -114,11 +136,13 @@ impl RequestLog {
 
     /// Records the bucket that answered and, after a failover, why the
     /// earlier ones were passed over (on the service log, sampled).
-    pub fn served_by(&mut self, bucket: &str, failures: &[String]) {
-        if !bucket.is_empty() {
-            self.record.routing.bucket = Some(bucket.to_owned());
-        }
-        self.record.routing.failover = !failures.is_empty();
+    pub fn served_by(&self, bucket: &str, failures: &[String]) {
+        self.update(|record| {
+            if !bucket.is_empty() {
+                record.routing.bucket = Some(bucket.to_owned());
+            }
+            record.routing.failover = !failures.is_empty();
+        });
         self.warn_sampled(
             "origin",
             failures.iter().map(|f| format!("failed over: {f}")),
@@ -127,8 +151,8 @@ impl RequestLog {
 
     /// Names the overrides in force on the record, and says on the service
     /// log (sampled) which are in force and which expired.
-    pub fn overrides(&mut self, applied: Applied) {
-        self.record.overrides = applied.active;
+    pub fn overrides(&self, applied: Applied) {
+        self.update(|record| record.overrides = applied.active);
         self.warn_sampled("override", applied.notices.iter());
     }
 
@@ -147,31 +171,22 @@ impl RequestLog {
         self.service("warn", kind, message);
     }
 
-    pub fn origin_failed(&mut self, reason: &str) {
-        self.record.origin_failed(reason);
+    pub fn origin_failed(&self, reason: &str) {
+        self.update(|record| record.origin_failed(reason));
         self.service("error", "origin", reason);
-    }
-
-    /// Keeps a copy of the record as it stands for the panic hook, which
-    /// writes it if the service panics before [`RequestLog::finish`].
-    pub fn checkpoint(&self) {
-        if let Ok(mut last) = LAST_WORDS.lock() {
-            *last = Some(LastWords {
-                record: self.record.clone(),
-                endpoints: self.settings.endpoints.clone(),
-                at_shield: self.settings.at_shield,
-            });
-        }
     }
 
     /// Closes the record and writes one line to each endpoint that selects
     /// it, each with a single write call (every write is one line).
     // Its own stack frame: see `shell` on stack depth.
     #[inline(never)]
-    pub fn finish(mut self, client: &ClientRequest, delivered: Delivered) {
+    pub fn finish(self, client: &ClientRequest, delivered: Delivered) {
         LINE_WRITTEN.store(true, Ordering::SeqCst);
+        let Some(mut line) = line_slot().take() else {
+            return;
+        };
         let elapsed = client.started.elapsed().as_nanos() as u64;
-        self.record.finished(
+        line.record.finished(
             delivered.bytes,
             elapsed,
             delivered
@@ -179,24 +194,20 @@ impl RequestLog {
                 .as_ref()
                 .map(|(cut, why)| (*cut, why.as_str())),
         );
-        if self.record.routing.role == "shield" && !self.settings.at_shield {
+        if line.record.routing.role == "shield" && !line.at_shield {
             return;
         }
         let mut written = 0;
-        for (name, line) in lines(&self.settings.endpoints, &self.record) {
+        for (name, text) in lines(&line.endpoints, &line.record) {
             match Endpoint::try_from_name(name) {
                 Ok(mut endpoint) => {
-                    let _ = endpoint.write_all(line.as_bytes());
+                    let _ = endpoint.write_all(text.as_bytes());
                     written += 1;
                 }
                 Err(e) => self.service("warn", "logging", &format!("log endpoint {name}: {e}")),
             }
         }
-        let selected = self
-            .settings
-            .endpoints
-            .iter()
-            .any(|e| e.selects(&self.record));
+        let selected = line.endpoints.iter().any(|e| e.selects(&line.record));
         if selected && written == 0 {
             self.service(
                 "error",
@@ -208,53 +219,52 @@ impl RequestLog {
 
     /// One JSON line on the service log endpoint.
     fn service(&self, level: &'static str, kind: &'static str, message: &str) {
-        write_service_line(
-            &self.settings.service_endpoint,
-            self.record.request.host.as_deref().unwrap_or("unknown"),
-            self.record.time.start_epoch_ms,
-            &self.record.request.id,
+        self.service.write(level, kind, message);
+    }
+}
+
+/// Where the service's own lines go, and the request they are about.
+struct ServiceLog {
+    endpoint: LogEndpoint,
+    host: String,
+    epoch_ms: i64,
+    request_id: String,
+}
+
+impl ServiceLog {
+    /// One line on the service log endpoint, in its format, with one write.
+    fn write(&self, level: &'static str, kind: &'static str, message: &str) {
+        let time = rfc3339_millis(self.epoch_ms);
+        let line = ServiceLogLine {
+            time: &time,
             level,
             kind,
             message,
-        );
+            request_id: &self.request_id,
+        }
+        .to_line(&self.endpoint, &self.host, self.epoch_ms);
+        if let Ok(mut out) = Endpoint::try_from_name(&self.endpoint.name) {
+            let _ = out.write_all(line.as_bytes());
+        }
     }
 }
 
-/// One line on the service log endpoint, in its format, with one write.
-fn write_service_line(
-    endpoint: &LogEndpoint,
-    host: &str,
-    epoch_ms: i64,
-    request_id: &str,
-    level: &'static str,
-    kind: &'static str,
-    message: &str,
-) {
-    let time = rfc3339_millis(epoch_ms);
-    let line = ServiceLogLine {
-        time: &time,
-        level,
-        kind,
-        message,
-        request_id,
-    }
-    .to_line(endpoint, host, epoch_ms);
-    if let Ok(mut out) = Endpoint::try_from_name(&endpoint.name) {
-        let _ = out.write_all(line.as_bytes());
-    }
-}
-
-/// What the panic hook needs to keep "exactly one line per request":
-/// the record as far as the request got, and where lines go.
-struct LastWords {
+/// The request's record and where its line goes.
+struct Line {
     record: LogRecord,
     endpoints: Vec<LogEndpoint>,
     at_shield: bool,
 }
 
-static LAST_WORDS: Mutex<Option<LastWords>> = Mutex::new(None);
+/// The request's line until it is written, by [`RequestLog::finish`] or
+/// by the panic hook, whichever comes first.
+static LINE: Mutex<Option<Line>> = Mutex::new(None);
 /// The request's line went out: the panic hook must not write another.
 static LINE_WRITTEN: AtomicBool = AtomicBool::new(false);
+
+fn line_slot() -> MutexGuard<'static, Option<Line>> {
+    LINE.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// If the service panics, the instance ends without the rest of the
 /// request's handling. The hook still says so on the service log (a
@@ -262,18 +272,10 @@ static LINE_WRITTEN: AtomicBool = AtomicBool::new(false);
 /// answers the client with a short 502 if nothing was sent yet (never a
 /// backtrace), and writes the request's line with `error.kind =
 /// internal` if none was written.
-fn report_panics_to(endpoint: LogEndpoint, host: String, epoch_ms: i64, request_id: String) {
+fn report_panics_to(service: Arc<ServiceLog>) {
     std::panic::set_hook(Box::new(move |info| {
         let message = dl_edge::telemetry::record::clip(&info.to_string(), 2048);
-        write_service_line(
-            &endpoint,
-            &host,
-            epoch_ms,
-            &request_id,
-            "error",
-            "panic",
-            &message,
-        );
+        service.write("error", "panic", &message);
         let answered = !super::delivery::RESPONSE_SENT.swap(true, Ordering::SeqCst);
         if answered {
             let body = "bad gateway: the service failed on this request\n";
@@ -288,20 +290,20 @@ fn report_panics_to(endpoint: LogEndpoint, host: String, epoch_ms: i64, request_
         if LINE_WRITTEN.swap(true, Ordering::SeqCst) {
             return;
         }
-        let Some(last) = LAST_WORDS.lock().ok().and_then(|mut l| l.take()) else {
+        // Held only while a record update runs (`RequestLog::update`).
+        let Some(mut line) = LINE.try_lock().ok().and_then(|mut l| l.take()) else {
             return;
         };
-        let mut record = last.record;
         if answered {
-            record.response.status = 502;
+            line.record.response.status = 502;
         }
-        record.panicked(&message);
-        if record.routing.role == "shield" && !last.at_shield {
+        line.record.panicked(&message);
+        if line.record.routing.role == "shield" && !line.at_shield {
             return;
         }
-        for (name, line) in lines(&last.endpoints, &record) {
+        for (name, text) in lines(&line.endpoints, &line.record) {
             if let Ok(mut out) = Endpoint::try_from_name(name) {
-                let _ = out.write_all(line.as_bytes());
+                let _ = out.write_all(text.as_bytes());
             }
         }
     }));

@@ -34,11 +34,10 @@ pub fn handle_client_request() {
     let store = config_store::ConfigStoreSource::open(CONFIG_STORE);
     let (mut config, warnings) = Config::load(&store);
     let applied = overrides::apply(&mut config, client.start_unix_seconds());
-    let mut log = logging::RequestLog::begin(&client, &config, &warnings, &store.problems.take());
+    let log = logging::RequestLog::begin(&client, &config, &warnings, &store.problems.take());
     log.overrides(applied);
     let decision = decide(&client.view(), &config);
-    log.record.decided(&decision);
-    log.checkpoint();
+    log.update(|record| record.decided(&decision));
     if let Some(header) = client.debug_header.as_deref() {
         shielding::fire_drill(header);
     }
@@ -77,7 +76,9 @@ pub fn handle_client_request() {
             if let Some(error) = &fetched.origin_error {
                 log.origin_failed(error);
             }
-            log.record.response.cache_state = fetched.cache_state.map(str::to_owned);
+            log.update(|record| {
+                record.response.cache_state = fetched.cache_state.map(str::to_owned)
+            });
             let mut response = fetched.response;
             if client
                 .debug_header
@@ -100,8 +101,8 @@ pub fn handle_client_request() {
     // Only delivery learns that a small body came up short and was
     // answered with a 502 instead.
     match delivered.replaced {
-        Some((status, length)) => log.record.responded(status, Some(length), None),
-        None => log.record.responded(status, length, ttl),
+        Some((status, length)) => log.update(|record| record.responded(status, Some(length), None)),
+        None => log.update(|record| record.responded(status, length, ttl)),
     }
     log.finish(&client, delivered);
 }
