@@ -210,7 +210,7 @@ pub fn check(file: &str, fastly_toml: Option<&str>, now: i64) -> Vec<Problem> {
         }
     }
     if let Some(text) = map.get(snapshot::KEY) {
-        match Snapshot::parse(text) {
+        match Snapshot::parse(text.to_owned()) {
             Ok(snapshot) => {
                 let items = map.iter().map(|(k, v)| (k.as_str(), v.as_str()));
                 let differ = snapshot.differences(items);

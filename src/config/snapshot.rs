@@ -2,8 +2,11 @@
 //!
 //! Each request is a fresh Wasm instance, so reading 26 keys is 26 host
 //! calls on every request. `snapshot` holds every other key's value in
-//! one JSON object of strings, exactly as the keys hold them:
-//! `{"hosts":"dl.k8s.io","ttl_marker":"30"}`. When it is present the
+//! one JSON object, exactly as the keys hold them: as a string, or, where
+//! the value is itself a JSON list or object, as that JSON written in
+//! place: `{"hosts":"dl.k8s.io","routes":[{"prefix":"/","bucket":"b"}]}`.
+//! The service then lends each value straight from the snapshot's text,
+//! with nothing to unescape or copy. When it is present the
 //! service reads it and [`READ_ALONE`] (two host calls), and a key it
 //! leaves out takes its default. Operators keep editing the keys one by
 //! one, then run `dl-edge-ops config export` to write the snapshot from
@@ -12,10 +15,11 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use super::{ConfigSource, KEYS};
 use crate::primitives::json;
-use crate::primitives::json::Object;
+use crate::primitives::json::{Kind, Object, Reader};
 
 /// The Config Store key holding the snapshot.
 pub const KEY: &str = "snapshot";
@@ -30,23 +34,28 @@ pub fn holds(key: &str) -> bool {
     place(key).is_some()
 }
 
-/// A snapshot read from its key: the values of the keys it names, each
-/// at its key's place in [`KEYS`] (no key name is copied, no map built).
+/// A snapshot read from its key: its text, and where each key's value
+/// is in it, at the key's place in [`KEYS`] (no value or name copied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
-    values: [Option<String>; KEYS.len()],
+    text: String,
+    values: [Option<Range<usize>>; KEYS.len()],
 }
 
 /// The place of `name` in [`KEYS`] if a snapshot may hold it.
 fn place(name: &str) -> Option<usize> {
-    let i = KEYS.iter().position(|k| k.name == name)?;
+    // Names are told apart by length and first byte before their text.
+    let first = name.bytes().next();
+    let i = KEYS.iter().position(|k| {
+        k.name.len() == name.len() && k.name.bytes().next() == first && k.name == name
+    })?;
     (name != KEY && !READ_ALONE.contains(&name)).then_some(i)
 }
 
 /// Why a snapshot could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SnapshotError {
-    /// Not a JSON object of strings.
+    /// Not a JSON object of strings, lists and objects.
     NotAnObject(String),
     /// It names a key the service does not read, itself, or a key read
     /// on its own ([`READ_ALONE`]).
@@ -57,7 +66,7 @@ impl std::fmt::Display for SnapshotError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SnapshotError::NotAnObject(detail) => {
-                write!(f, "not a JSON object of strings ({detail})")
+                write!(f, "not a JSON object of key values ({detail})")
             }
             SnapshotError::UnknownKey(key) => {
                 write!(f, "names {key:?}, which a snapshot cannot hold")
@@ -69,16 +78,20 @@ impl std::fmt::Display for SnapshotError {
 impl Snapshot {
     /// Parses a snapshot. One it cannot trust is refused whole: the
     /// service then reads the keys one by one.
-    pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
+    pub fn parse(text: String) -> Result<Snapshot, SnapshotError> {
         let mut values = [const { None }; KEYS.len()];
         // The first name, in sorted order, that a snapshot may not hold;
-        // reported once the whole text is known to be an object of strings.
+        // reported once the whole text is known to be a sound snapshot.
         let mut refused: Option<String> = None;
-        json::read(text, |r| {
+        json::read(&text, |r| {
             r.entries(|r, name| {
-                let value = r.string().map_err(|e| e.in_field(&name))?;
+                if !matches!(r.kind()?, Kind::String | Kind::List | Kind::Object) {
+                    return Err(r.error("expected a string, a list or an object"));
+                }
+                let at = r.position();
+                r.skip()?;
                 match place(&name) {
-                    Some(i) => values[i] = Some(value),
+                    Some(i) => values[i] = Some(at..r.position()),
                     None if refused.as_deref().is_some_and(|r| r <= &*name) => {}
                     None => refused = Some(name.into_owned()),
                 }
@@ -88,7 +101,7 @@ impl Snapshot {
         .map_err(|e| SnapshotError::NotAnObject(e.to_string()))?;
         match refused {
             Some(key) => Err(SnapshotError::UnknownKey(key)),
-            None => Ok(Snapshot { values }),
+            None => Ok(Snapshot { text, values }),
         }
     }
 
@@ -100,7 +113,12 @@ impl Snapshot {
         let mut text = String::new();
         let mut object = Object::open(&mut text);
         for (key, value) in values {
-            json::string(object.value(key), value);
+            let out = object.value(key);
+            if is_json_value(value) {
+                out.push_str(value);
+            } else {
+                json::string(out, value);
+            }
         }
         object.close();
         text
@@ -124,10 +142,25 @@ impl Snapshot {
     }
 }
 
+/// Whether a key's value is written into a snapshot as JSON: a list or
+/// an object, exactly as a JSON reader reads it whole (no space around it
+/// to lose, nothing after it).
+fn is_json_value(value: &str) -> bool {
+    value.starts_with(['[', '{'])
+        && value.ends_with([']', '}'])
+        && json::read(value, Reader::skip).is_ok()
+}
+
 impl ConfigSource for Snapshot {
     fn get(&self, key: &str) -> Option<Cow<'_, str>> {
-        let value = self.values[place(key)?].as_deref()?;
-        Some(Cow::Borrowed(value))
+        let raw = &self.text[self.values[place(key)?].clone()?];
+        match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(plain) if !plain.contains('\\') => Some(Cow::Borrowed(plain)),
+            // Escapes to undo: a value with quotes, or a snapshot written
+            // before values were kept as JSON. Checked by `parse`.
+            Some(_) => json::read(raw, Reader::str).ok(),
+            None => Some(Cow::Borrowed(raw)),
+        }
     }
 }
 
@@ -144,11 +177,55 @@ mod tests {
             ("log_endpoints", r#"[{"name":"splunk","format":"hec"}]"#),
         ];
         let text = Snapshot::export(items);
-        let snapshot = Snapshot::parse(&text).unwrap();
+        let snapshot = Snapshot::parse(text).unwrap();
         let map: std::collections::HashMap<&str, &str> = items.into_iter().collect();
         assert_eq!(Config::load(&snapshot), Config::load(&map));
         assert_eq!(Config::load(&snapshot).0.cache.marker_ttl, 30);
         assert!(snapshot.differences(items).is_empty());
+    }
+
+    #[test]
+    fn json_values_are_written_as_json_and_lent_as_written() {
+        let routes = r#"[{"prefix":"/","bucket":"b \"q\""}]"#;
+        let plan = r#"{ "shields": {} }"#;
+        let items = [
+            ("routes", routes),
+            ("shield_plan", plan),
+            ("hosts", r#"a.example,"quoted""#),
+            ("version_alias", " [not json] "),
+            ("bucket_backends", "[{"),
+            ("log_endpoints", "[] x"),
+        ];
+        let text = Snapshot::export(items);
+        assert!(
+            text.contains(&format!(r#""routes":{routes}"#))
+                && text.contains(&format!(r#""shield_plan":{plan}"#)),
+            "{text}"
+        );
+        // Not JSON, or not JSON alone: kept as strings, escaped.
+        for key in ["hosts", "version_alias", "bucket_backends", "log_endpoints"] {
+            assert!(text.contains(&format!(r#""{key}":""#)), "{key}: {text}");
+        }
+        let snapshot = Snapshot::parse(text).unwrap();
+        for (key, value) in items {
+            assert_eq!(snapshot.get(key).as_deref(), Some(value), "{key}");
+        }
+        assert!(matches!(snapshot.get("routes"), Some(Cow::Borrowed(_))));
+        assert!(snapshot.differences(items).is_empty());
+        let map: std::collections::HashMap<&str, &str> = items.into_iter().collect();
+        assert_eq!(Config::load(&snapshot), Config::load(&map));
+    }
+
+    #[test]
+    fn a_snapshot_of_strings_only_still_reads_the_same() {
+        let routes = r#"[{"prefix":"/","bucket":"b"}]"#;
+        let mut text = String::from(r#"{"routes":"#);
+        json::string(&mut text, routes);
+        text.push('}');
+        assert!(text.contains(r#"\"prefix\""#), "{text}");
+        let snapshot = Snapshot::parse(text).unwrap();
+        assert_eq!(snapshot.get("routes").as_deref(), Some(routes));
+        assert!(snapshot.differences([("routes", routes)]).is_empty());
     }
 
     #[test]
@@ -165,19 +242,22 @@ mod tests {
     fn a_snapshot_it_cannot_trust_is_refused_whole() {
         for (text, problem) in [
             ("[]", "not a JSON object"),
-            (r#"{"hosts":1}"#, "not a JSON object"),
+            (r#"{"hosts":1}"#, "expected a string, a list or an object"),
+            (r#"{"hosts":null}"#, "not a JSON object"),
+            (r#"{"routes":[}"#, "not a JSON object"),
             (r#"{"hosts":"a","tll_marker":"1"}"#, "\"tll_marker\""),
             (r#"{"snapshot":"{}"}"#, "\"snapshot\""),
             (r#"{"overrides":"[]"}"#, "\"overrides\""),
         ] {
-            let error = Snapshot::parse(text).unwrap_err().to_string();
+            let error = Snapshot::parse(text.to_owned()).unwrap_err().to_string();
             assert!(error.contains(problem), "{text}: {error}");
         }
     }
 
     #[test]
     fn differences_name_each_key_out_of_step() {
-        let snapshot = Snapshot::parse(r#"{"hosts":"a.example","ttl_marker":"30"}"#).unwrap();
+        let text = r#"{"hosts":"a.example","ttl_marker":"30"}"#;
+        let snapshot = Snapshot::parse(text.to_owned()).unwrap();
         let keys = [
             ("hosts", "a.example"),
             ("ttl_marker", "60"),

@@ -35,7 +35,7 @@ impl ConfigStoreSource {
             },
         };
         if let Some(text) = source.read(snapshot::KEY) {
-            match Snapshot::parse(&text) {
+            match Snapshot::parse(text) {
                 Ok(parsed) => source.snapshot = Some(parsed),
                 Err(e) => source.problems.borrow_mut().push(format!(
                     "config key {} refused ({e}); reading the keys one by one",

@@ -42,6 +42,16 @@ fn snapshot(ctx: &Ctx) {
         edge.wait_for_log_lines("splunk", 1)[0]["event"]["config_warnings"],
         0
     );
+    // As `dl-edge-ops config export` writes it: a JSON value in place.
+    let (served, edge) = marker_ttl(
+        r#"{"snapshot":"{\"ttl_marker\":\"9\",\"routes\":[{\"prefix\":\"/\",\"bucket\":\"kubernetes-release\"}]}"}"#,
+    );
+    assert_eq!(served.as_deref(), Some("public, max-age=9"));
+    assert_eq!(
+        edge.wait_for_log_lines("splunk", 1)[0]["event"]["config_warnings"],
+        0,
+        "the routes in place are read as routes"
+    );
     // An emergency override is read on its own, snapshot or not.
     let (served, _edge) = marker_ttl(
         r#"{"snapshot":"{\"ttl_marker\":\"7\"}","overrides":"[{\"name\":\"short\",\"kind\":\"max_ttl\",\"seconds\":5,\"expires\":\"2099-01-01T00:00:00Z\"}]"}"#,

@@ -118,10 +118,13 @@ fn shielding(ctx: &Ctx) {
     let edge_origin = Proxy::start(ctx.origin.port);
     let edge = ctx.start_edge(&toward_shield(edge_origin.port, &edge_config, shield.port));
 
-    for (client, group, expected_shield) in [
+    for (hop, (client, group, expected_shield)) in [
         ("127.0.0.2", "na-east", "iad-va-us"),
         ("127.0.0.3", "europe-central", "frankfurt-de"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let r = get_from(ctx, &edge, client, RELEASE, &[]);
         assert_eq!(r.status, 200, "{client}");
         assert_eq!(r.body, kubectl, "{client}: the bytes");
@@ -136,7 +139,9 @@ fn shielding(ctx: &Ctx) {
         assert_eq!(e["routing"]["shield_rule"], format!("group:{group}"));
         assert_eq!(e["client"]["group"], group);
         assert_eq!(e["client"]["locality_source"], "geo");
-        let at_shield = shield.log_lines("splunk");
+        // The shield writes its line once its answer has gone out, so it
+        // may land just after the edge's.
+        let at_shield = shield.wait_for_log_lines("splunk", hop + 1);
         let last = at_shield.last().expect("the shield logged the hop");
         assert_eq!(last["event"]["routing"]["role"], "shield");
         assert_eq!(last["event"]["routing"]["shield"], expected_shield);

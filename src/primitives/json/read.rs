@@ -98,11 +98,22 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn error(&self, what: &str) -> Error {
+    /// Where the reader is: the byte the next value starts at, once
+    /// [`Reader::kind`] has looked at it.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    /// `what` went wrong at the reader's position.
+    pub fn error(&self, what: &str) -> Error {
         Error(format!("{what} at byte {}", self.at))
     }
 
     fn skip_space(&mut self) {
+        // Config values are mostly written without spaces.
+        if !matches!(self.bytes.get(self.at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            return;
+        }
         self.at += self.bytes[self.at..]
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
