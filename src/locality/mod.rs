@@ -88,7 +88,7 @@ pub fn cloud_region(ip: IpAddr) -> Option<CloudRegion> {
             Some(v4) => find_v4(u32::from(v4)),
             None => find(
                 cloud_ranges::V6_FIRST,
-                cloud_ranges::V6_LAST,
+                cloud_ranges::V6_HOST_BITS,
                 cloud_ranges::V6_REGION,
                 (u128::from(v6) >> 64) as u64,
             ),
@@ -98,20 +98,33 @@ pub fn cloud_region(ip: IpAddr) -> Option<CloudRegion> {
     Some(CloudRegion { cloud, region })
 }
 
-/// The region index of the range holding `x` in a sorted, disjoint table.
-fn find_v4(x: u32) -> Option<u16> {
+/// The region index of the block holding `x` in a sorted, disjoint table.
+fn find_v4(x: u32) -> Option<u8> {
     find(
         cloud_ranges::V4_FIRST,
-        cloud_ranges::V4_LAST,
+        cloud_ranges::V4_HOST_BITS,
         cloud_ranges::V4_REGION,
         x,
     )
 }
 
-/// The region of the range holding `x`, over parallel sorted arrays.
-fn find<T: Copy + Ord>(first: &[T], last: &[T], region: &[u16], x: T) -> Option<u16> {
+/// The region of the block holding `x`, over parallel sorted arrays: the
+/// last block starting at or before `x`, if `x` is within its
+/// `2^host_bits` addresses.
+fn find<T: Copy + Ord + Into<u64>>(
+    first: &[T],
+    host_bits: &[u8],
+    region: &[u8],
+    x: T,
+) -> Option<u8> {
     let i = first.partition_point(|&f| f <= x).checked_sub(1)?;
-    (x <= *last.get(i)?).then(|| region[i])
+    let offset = x.into() - first[i].into();
+    // A shift by 64 (a block of the whole IPv6 top half) leaves nothing.
+    let within = offset
+        .checked_shr(u32::from(*host_bits.get(i)?))
+        .unwrap_or(0)
+        == 0;
+    within.then(|| region[i])
 }
 
 /// A coarse area of the world that shares shield candidates.

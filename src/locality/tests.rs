@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use super::cloud_ranges::{
-    REGIONS, SYNC_TOKENS, V4_FIRST, V4_LAST, V4_REGION, V6_FIRST, V6_LAST, V6_REGION,
+    REGIONS, SYNC_TOKENS, V4_FIRST, V4_HOST_BITS, V4_REGION, V6_FIRST, V6_HOST_BITS, V6_REGION,
 };
 use super::*;
 
@@ -82,36 +82,47 @@ fn the_extremes_of_the_address_space_are_not_clouds() {
     }
 }
 
-/// The tables are what `find` needs: sorted, disjoint, well-formed ranges
+/// The tables are what `find` needs: sorted, disjoint, aligned blocks
 /// with valid region indexes, and REGIONS sorted without duplicates.
 #[test]
 fn tables_are_sorted_and_disjoint() {
-    fn check<T: Copy + Ord + std::fmt::Debug>(name: &str, first: &[T], last: &[T], region: &[u16]) {
+    fn check<T: Copy + Into<u64>>(
+        name: &str,
+        bits: u32,
+        first: &[T],
+        host_bits: &[u8],
+        region: &[u8],
+    ) {
         assert!(!first.is_empty(), "{name} is empty");
-        assert_eq!(first.len(), last.len(), "{name}: parallel arrays");
+        assert_eq!(first.len(), host_bits.len(), "{name}: parallel arrays");
         assert_eq!(first.len(), region.len(), "{name}: parallel arrays");
+        let mut next_free = 0u128;
         for i in 0..first.len() {
+            let start = u128::from(first[i].into());
+            let size = 1u128 << host_bits[i];
             assert!(
-                first[i] <= last[i],
-                "{name}: {:?} > {:?}",
-                first[i],
-                last[i]
+                u32::from(host_bits[i]) <= bits,
+                "{name}: block {i} wider than the space"
             );
+            assert_eq!(start % size, 0, "{name}: block {i} is not aligned");
+            assert!(
+                start >= next_free,
+                "{name}: block {i} overlaps the one before"
+            );
+            next_free = start + size;
             assert!(
                 usize::from(region[i]) < REGIONS.len(),
                 "{name}: bad index {}",
                 region[i]
             );
-            if i > 0 {
-                assert!(
-                    last[i - 1] < first[i],
-                    "{name}: range {i} overlaps the one before"
-                );
-            }
         }
+        assert!(
+            next_free <= 1u128 << bits,
+            "{name}: past the end of the space"
+        );
     }
-    check("V4", V4_FIRST, V4_LAST, V4_REGION);
-    check("V6", V6_FIRST, V6_LAST, V6_REGION);
+    check("V4", 32, V4_FIRST, V4_HOST_BITS, V4_REGION);
+    check("V6", 64, V6_FIRST, V6_HOST_BITS, V6_REGION);
     assert!(
         REGIONS.windows(2).all(|w| w[0] < w[1]),
         "REGIONS not sorted and unique"

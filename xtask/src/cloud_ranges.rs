@@ -13,7 +13,9 @@
 //! - the same prefix under several services counts once; the same prefix
 //!   under two real regions is an error to look at, not to guess;
 //! - IPv6 is kept to its top 64 bits (longer prefixes widen to their /64);
-//! - adjacent and overlapping ranges of the same region are merged.
+//! - adjacent and overlapping ranges of the same region are merged, and
+//!   the result written as aligned blocks (CIDR prefixes again): a block is
+//!   its first address and one byte of host bits, not a second address.
 //!
 //! The tables are const data searched with `partition_point`: nothing is
 //! parsed or allocated at request time.
@@ -271,6 +273,44 @@ pub fn flatten(items: &[Range]) -> Result<Vec<Range>, String> {
     Ok(out)
 }
 
+/// An aligned block of one table: `2^host_bits` addresses from `first`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub first: u128,
+    pub host_bits: u8,
+    pub region: u8,
+}
+
+/// Disjoint ranges (as [`flatten`] gives them) as the fewest aligned
+/// blocks that cover exactly the same addresses, in order. `bits` is the
+/// width of the table's addresses (32, or 64 for IPv6's top half).
+pub fn blocks(ranges: &[Range], bits: u32) -> Result<Vec<Block>, String> {
+    let mut out = Vec::new();
+    for r in ranges {
+        let region = u8::try_from(r.region)
+            .map_err(|_| format!("region index {} does not fit a byte", r.region))?;
+        let mut first = r.first;
+        while first <= r.last {
+            // The widest block aligned at `first` that ends within the range.
+            let mut host_bits = if first == 0 {
+                bits
+            } else {
+                first.trailing_zeros().min(bits)
+            };
+            while first + (1u128 << host_bits) - 1 > r.last {
+                host_bits -= 1;
+            }
+            out.push(Block {
+                first,
+                host_bits: host_bits as u8,
+                region,
+            });
+            first += 1u128 << host_bits;
+        }
+    }
+    Ok(out)
+}
+
 /// The generated file and a line saying what went into it.
 pub struct Generated {
     pub source: String,
@@ -291,31 +331,31 @@ pub fn generate(aws: &Value, gcp: &Value) -> Result<Generated, String> {
     let entries = prefixes(aws, gcp)?;
     let (dropped, kept): (Vec<Prefix>, Vec<Prefix>) = entries.into_iter().partition(is_dropped);
     let regions = regions(&kept)?;
-    let v4 = flatten(&ranges(&kept, &regions, false)?)?;
-    let v6 = flatten(&ranges(&kept, &regions, true)?)?;
+    let v4 = blocks(&flatten(&ranges(&kept, &regions, false)?)?, 32)?;
+    let v6 = blocks(&flatten(&ranges(&kept, &regions, true)?)?, 64)?;
     let tokens = (token(aws, "syncToken")?, token(gcp, "syncToken")?);
     let dates = (token(aws, "createDate")?, token(gcp, "creationTime")?);
     let source = render(&regions, &v4, &v6, &tokens, &dates);
     let summary = format!(
-        "{} prefixes ({} global, dropped), {} regions, {} IPv4 ranges ({} bytes), \
-         {} IPv6 ranges ({} bytes)",
+        "{} prefixes ({} global, dropped), {} regions, {} IPv4 blocks ({} bytes), \
+         {} IPv6 blocks ({} bytes)",
         dropped.len() + kept.len(),
         dropped.len(),
         regions.len(),
         v4.len(),
-        v4.len() * 10,
+        v4.len() * 6,
         v6.len(),
-        v6.len() * 18,
+        v6.len() * 10,
     );
     Ok(Generated { source, summary })
 }
 
 /// The Rust source: the region list and, per family, three parallel arrays
-/// (no tuple padding: 12 -> 10 bytes an IPv4 range, 24 -> 18 an IPv6 one).
+/// (no tuple padding: 6 bytes an IPv4 block, 10 an IPv6 one).
 pub fn render(
     regions: &[(String, String)],
-    v4: &[Range],
-    v6: &[Range],
+    v4: &[Block],
+    v6: &[Block],
     (aws_token, gcp_token): &(String, String),
     (aws_date, gcp_date): &(String, String),
 ) -> String {
@@ -343,7 +383,7 @@ pub const SYNC_TOKENS: (&str, &str) = ({aws_token:?}, {gcp_token:?});
     table(
         &mut out,
         "V4",
-        "First addresses of IPv4 ranges, sorted, disjoint.",
+        "First addresses of aligned IPv4 blocks, sorted, disjoint.",
         "u32",
         8,
         v4,
@@ -352,7 +392,7 @@ pub const SYNC_TOKENS: (&str, &str) = ({aws_token:?}, {gcp_token:?});
     table(
         &mut out,
         "V6",
-        "First top-64-bit halves of IPv6 ranges, sorted, disjoint.",
+        "First top-64-bit halves of aligned IPv6 blocks, sorted, disjoint.",
         "u64",
         16,
         v6,
@@ -360,7 +400,7 @@ pub const SYNC_TOKENS: (&str, &str) = ({aws_token:?}, {gcp_token:?});
     out
 }
 
-fn table(out: &mut String, name: &str, doc: &str, kind: &str, width: usize, rows: &[Range]) {
+fn table(out: &mut String, name: &str, doc: &str, kind: &str, width: usize, rows: &[Block]) {
     let hex = |v: u128| format!("0x{v:0width$x}");
     out.push_str(&format!("/// {doc}\n"));
     let firsts: Vec<String> = rows.iter().map(|r| hex(r.first)).collect();
@@ -371,15 +411,15 @@ fn table(out: &mut String, name: &str, doc: &str, kind: &str, width: usize, rows
         &firsts,
     );
     out.push_str(&format!(
-        "\n/// Last addresses of `{name}_FIRST`'s ranges.\n"
+        "\n/// Host bits of `{name}_FIRST`'s blocks: each holds 2^bits addresses.\n"
     ));
-    let lasts: Vec<String> = rows.iter().map(|r| hex(r.last)).collect();
-    const_array(out, &format!("{name}_LAST"), &format!("&[{kind}]"), &lasts);
+    let bits: Vec<String> = rows.iter().map(|r| r.host_bits.to_string()).collect();
+    const_array(out, &format!("{name}_HOST_BITS"), "&[u8]", &bits);
     out.push_str(&format!(
-        "\n/// Index into `REGIONS` of each of `{name}_FIRST`'s ranges.\n"
+        "\n/// Index into `REGIONS` of each of `{name}_FIRST`'s blocks.\n"
     ));
     let regions: Vec<String> = rows.iter().map(|r| r.region.to_string()).collect();
-    const_array(out, &format!("{name}_REGION"), "&[u16]", &regions);
+    const_array(out, &format!("{name}_REGION"), "&[u8]", &regions);
 }
 
 #[cfg(test)]
@@ -478,14 +518,12 @@ mod tests {
         assert!(generated
             .source
             .contains("V4_FIRST: &[u32] = &[0x0a010000];"));
-        assert!(generated
-            .source
-            .contains("V4_LAST: &[u32] = &[0x0a01ffff];"));
+        assert!(generated.source.contains("V4_HOST_BITS: &[u8] = &[16];"));
         assert!(generated.source.contains("V6_FIRST: &[u64] = &[];"));
         assert_eq!(
             generated.summary,
-            "3 prefixes (2 global, dropped), 1 regions, 1 IPv4 ranges (10 bytes), \
-             0 IPv6 ranges (0 bytes)"
+            "3 prefixes (2 global, dropped), 1 regions, 1 IPv4 blocks (6 bytes), \
+             0 IPv6 blocks (0 bytes)"
         );
     }
 
@@ -649,6 +687,59 @@ mod tests {
         );
     }
 
+    fn block(first: u128, host_bits: u8, region: u8) -> Block {
+        Block {
+            first,
+            host_bits,
+            region,
+        }
+    }
+
+    #[test]
+    fn ranges_become_the_fewest_aligned_blocks() {
+        let (a, _) = v4("10.0.0.0/24");
+        let cases = [
+            // One whole /23.
+            (range(a, a + 511, 0), vec![block(a, 9, 0)]),
+            // A /23 and a /24: 10.0.0.0-10.0.2.255.
+            (
+                range(a, a + 767, 1),
+                vec![block(a, 9, 1), block(a + 512, 8, 1)],
+            ),
+            // Unaligned at both ends: .1, .2/31, .4/30, then .8 alone.
+            (
+                range(a + 1, a + 8, 2),
+                vec![
+                    block(a + 1, 0, 2),
+                    block(a + 2, 1, 2),
+                    block(a + 4, 2, 2),
+                    block(a + 8, 0, 2),
+                ],
+            ),
+        ];
+        for (r, expected) in cases {
+            let got = blocks(&[r], 32).unwrap();
+            assert_eq!(got, expected, "{r:?}");
+            // Exactly the same addresses, nothing more.
+            let covered: u128 = got.iter().map(|b| 1u128 << b.host_bits).sum();
+            assert_eq!(covered, r.last - r.first + 1);
+        }
+        // The whole space, and its top end.
+        assert_eq!(
+            blocks(&[range(0, u128::from(u32::MAX), 3)], 32).unwrap(),
+            [block(0, 32, 3)]
+        );
+        let top = u128::from(u64::MAX);
+        assert_eq!(
+            blocks(&[range(top, top, 4)], 64).unwrap(),
+            [block(top, 0, 4)]
+        );
+        assert!(
+            blocks(&[range(0, 1, 256)], 32).is_err(),
+            "a region index past a byte"
+        );
+    }
+
     #[test]
     fn the_whole_pipeline_on_a_small_input() {
         let aws = json!({
@@ -683,23 +774,23 @@ pub const SYNC_TOKENS: (&str, &str) = ("123", "456");
 /// (cloud, region), sorted; the `*_REGION` arrays index into it.
 pub const REGIONS: &[(&str, &str)] = &[("aws", "us-east-1"), ("gcp", "us-east1")];
 
-/// First addresses of IPv4 ranges, sorted, disjoint.
+/// First addresses of aligned IPv4 blocks, sorted, disjoint.
 pub const V4_FIRST: &[u32] = &[0x0a000000, 0x22000000];
 
-/// Last addresses of `V4_FIRST`'s ranges.
-pub const V4_LAST: &[u32] = &[0x0a0001ff, 0x2201ffff];
+/// Host bits of `V4_FIRST`'s blocks: each holds 2^bits addresses.
+pub const V4_HOST_BITS: &[u8] = &[9, 17];
 
-/// Index into `REGIONS` of each of `V4_FIRST`'s ranges.
-pub const V4_REGION: &[u16] = &[0, 1];
+/// Index into `REGIONS` of each of `V4_FIRST`'s blocks.
+pub const V4_REGION: &[u8] = &[0, 1];
 
-/// First top-64-bit halves of IPv6 ranges, sorted, disjoint.
+/// First top-64-bit halves of aligned IPv6 blocks, sorted, disjoint.
 pub const V6_FIRST: &[u64] = &[0x26001f1800000000];
 
-/// Last addresses of `V6_FIRST`'s ranges.
-pub const V6_LAST: &[u64] = &[0x26001f180fffffff];
+/// Host bits of `V6_FIRST`'s blocks: each holds 2^bits addresses.
+pub const V6_HOST_BITS: &[u8] = &[28];
 
-/// Index into `REGIONS` of each of `V6_FIRST`'s ranges.
-pub const V6_REGION: &[u16] = &[0];
+/// Index into `REGIONS` of each of `V6_FIRST`'s blocks.
+pub const V6_REGION: &[u8] = &[0];
 "#
         );
     }
