@@ -158,16 +158,49 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "snapshot",
-        kind: "JSON object of the other keys' values, as strings",
+        kind: "JSON object of the other keys' values: each a string, or the key's JSON list or object written in place",
         default: "",
         effect: "Every other key but `overrides` in one value, read in one host call instead of one per key: when present, the service reads it and `overrides`, and ignores the other keys one by one. Write it with `dl-edge-ops config export` after editing the keys; `dl-edge-ops config check` reports a snapshot out of step with them. Absent by default.",
     },
 ];
 
+/// The names of [`KEYS`], in order: what the service looks keys up by.
+/// Taken out at compile time, so that the kinds and effects (the README
+/// table's text) are not carried in the Wasm.
+pub const NAMES: [&str; KEYS.len()] = {
+    let mut names = [""; KEYS.len()];
+    let mut i = 0;
+    while i < KEYS.len() {
+        names[i] = KEYS[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// The defaults of [`KEYS`], in order, taken out as [`NAMES`] is.
+const DEFAULTS: [&str; KEYS.len()] = {
+    let mut defaults = [""; KEYS.len()];
+    let mut i = 0;
+    while i < KEYS.len() {
+        defaults[i] = KEYS[i].default;
+        i += 1;
+    }
+    defaults
+};
+
+/// The place of `name` in [`KEYS`]. Names are told apart by length and
+/// first byte before their text.
+pub fn place(name: &str) -> Option<usize> {
+    let first = name.bytes().next();
+    NAMES
+        .iter()
+        .position(|k| k.len() == name.len() && k.bytes().next() == first && *k == name)
+}
+
 /// The built-in default of a declared key.
 pub fn default_of(key: &str) -> &'static str {
-    KEYS.iter()
-        .find(|k| k.name == key)
-        .map(|k| k.default)
-        .unwrap_or_else(|| panic!("config key {key} is not declared in KEYS"))
+    match place(key) {
+        Some(i) => DEFAULTS[i],
+        None => panic!("config key {key} is not declared in KEYS"),
+    }
 }

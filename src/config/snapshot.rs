@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::{ConfigSource, KEYS};
+use super::{keys, ConfigSource, KEYS};
 use crate::primitives::json;
 use crate::primitives::json::{Kind, Object, Reader};
 
@@ -44,11 +44,7 @@ pub struct Snapshot {
 
 /// The place of `name` in [`KEYS`] if a snapshot may hold it.
 fn place(name: &str) -> Option<usize> {
-    // Names are told apart by length and first byte before their text.
-    let first = name.bytes().next();
-    let i = KEYS.iter().position(|k| {
-        k.name.len() == name.len() && k.name.bytes().next() == first && k.name == name
-    })?;
+    let i = keys::place(name)?;
     (name != KEY && !READ_ALONE.contains(&name)).then_some(i)
 }
 
@@ -131,14 +127,13 @@ impl Snapshot {
         items: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Vec<String> {
         let items: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
-        let mut keys: Vec<String> = KEYS
-            .iter()
-            .map(|k| k.name)
+        let mut differ: Vec<String> = keys::NAMES
+            .into_iter()
             .filter(|k| holds(k) && items.get(k).copied() != self.get(k).as_deref())
             .map(str::to_owned)
             .collect();
-        keys.sort_unstable();
-        keys
+        differ.sort_unstable();
+        differ
     }
 }
 
