@@ -237,7 +237,12 @@ impl Reader<'_> {
                     reason,
                     fell_back: true,
                 });
-                parse(default_of(key)).expect("built-in default is valid").0
+                // Said with Display: `expect` would carry every error's
+                // Debug form in the Wasm for a panic that cannot happen.
+                match parse(default_of(key)) {
+                    Ok((parsed, _)) => parsed,
+                    Err(e) => panic!("built-in default of {key} is invalid: {e}"),
+                }
             }
         }
     }

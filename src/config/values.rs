@@ -223,9 +223,10 @@ pub fn check_route_prefix(prefix: &str) -> Result<(), ValueError> {
 }
 
 /// Longest prefix first, so the first route that matches is the most
-/// specific one.
+/// specific one. Unstable: two prefixes of one length never both match a
+/// path (prefixes are unique), and a stable sort carries more code.
 pub fn sort_routes(routes: &mut [Route]) {
-    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+    routes.sort_unstable_by_key(|r| std::cmp::Reverse(r.prefix.len()));
 }
 
 pub fn parse_routes(value: &str) -> Result<Vec<Route>, ValueError> {
