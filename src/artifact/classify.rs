@@ -44,6 +44,16 @@ pub struct Classification {
     pub file: String,
 }
 
+impl Classification {
+    /// The version directory's name as the path has it: `Version::parse`
+    /// accepts only the canonical form, so this is the version's
+    /// `Display` text, without formatting it again.
+    pub fn version_text(&self) -> Option<&str> {
+        let release = self.release.as_deref()?;
+        Some(release.rsplit('/').next().unwrap_or(release))
+    }
+}
+
 const OSES: [&str; 3] = ["linux", "darwin", "windows"];
 const ARCHES: [&str; 7] = [
     "amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64",
@@ -119,6 +129,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_version_text_is_the_version_as_displayed() {
+        for path in [
+            "/release/v1.31.0/bin/linux/amd64/kubectl",
+            "/release/v1.32.0-rc.2/kubernetes.tar.gz",
+            "/ci/v1.33.0-alpha.1.111+4bd4a6da5c0b0f/bin/linux/arm64/kubelet",
+            "/ci/fast/v1.33.0-beta.0.5+9c8e7f6a5b4d3c/bin/windows/amd64/kubectl.exe",
+            "/v0.0.0/x",
+            "/release/v1234.5678.9012-rc.3456/x",
+        ] {
+            let c = classify(path);
+            let shown = c.version.as_ref().map(ToString::to_string);
+            assert_eq!(c.version_text(), shown.as_deref(), "{path}");
+            assert!(shown.is_some(), "{path} has a version");
+        }
+        assert_eq!(classify("/release/stable.txt").version_text(), None);
+    }
+
+    #[test]
     fn markers_in_every_form() {
         for path in [
             "/release/stable.txt",
@@ -145,6 +173,7 @@ mod tests {
         let c = classify("/release/v1.31.0/bin/linux/arm64/kubectl.sha256");
         assert_eq!(c.class, Class::Immutable);
         assert_eq!(c.release.as_deref(), Some("release/v1.31.0"));
+        assert_eq!(c.version_text(), Some("v1.31.0"));
         assert_eq!(c.version.as_ref().map(|v| v.minor), Some(31));
         assert_eq!((c.os, c.arch), (Some("linux"), Some("arm64")));
         assert_eq!(c.file, "kubectl.sha256");

@@ -28,7 +28,7 @@ impl LogRecord {
                 let v = c.version.as_ref();
                 self.artifact = ArtifactFields {
                     class: Some(c.class.as_str()),
-                    version: v.map(|v| clip(&v.to_string(), MAX_VERSION)),
+                    version: c.version_text().map(|t| clip(t, MAX_VERSION)),
                     major: v.map(|v| v.major),
                     minor: v.map(|v| v.minor),
                     patch: v.map(|v| v.patch),
