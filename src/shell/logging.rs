@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use dl_edge::policy::response::PLAIN_TEXT_ERROR;
-use fastly::log::Endpoint;
+use fastly::log::{Endpoint, LogError};
 
 use super::client::ClientRequest;
 use super::delivery::Delivered;
@@ -194,18 +194,11 @@ impl RequestLog {
                 .as_ref()
                 .map(|(cut, why)| (*cut, why.as_str())),
         );
-        if line.record.routing.role == "shield" && !line.at_shield {
+        let Some((written, unopened)) = line.write() else {
             return;
-        }
-        let mut written = 0;
-        for (name, text) in lines(&line.endpoints, &line.record) {
-            match Endpoint::try_from_name(name) {
-                Ok(mut endpoint) => {
-                    let _ = endpoint.write_all(text.as_bytes());
-                    written += 1;
-                }
-                Err(e) => self.service("warn", "logging", &format!("log endpoint {name}: {e}")),
-            }
+        };
+        for (name, e) in unopened {
+            self.service("warn", "logging", &format!("log endpoint {name}: {e}"));
         }
         let selected = line.endpoints.iter().any(|e| e.selects(&line.record));
         if selected && written == 0 {
@@ -256,6 +249,30 @@ struct Line {
     at_shield: bool,
 }
 
+impl Line {
+    /// Writes the line to each endpoint that selects it, one write call
+    /// each (every write is one line): how many took it, and the ones that
+    /// could not be opened. `None` for a shield's line when shields do not
+    /// log.
+    fn write(&self) -> Option<(usize, Vec<(&str, LogError)>)> {
+        if self.record.routing.role == "shield" && !self.at_shield {
+            return None;
+        }
+        let mut written = 0;
+        let mut unopened = Vec::new();
+        for (name, text) in lines(&self.endpoints, &self.record) {
+            match Endpoint::try_from_name(name) {
+                Ok(mut endpoint) => {
+                    let _ = endpoint.write_all(text.as_bytes());
+                    written += 1;
+                }
+                Err(e) => unopened.push((name, e)),
+            }
+        }
+        Some((written, unopened))
+    }
+}
+
 /// The request's line until it is written, by [`RequestLog::finish`] or
 /// by the panic hook, whichever comes first.
 static LINE: Mutex<Option<Line>> = Mutex::new(None);
@@ -298,13 +315,6 @@ fn report_panics_to(service: Arc<ServiceLog>) {
             line.record.response.status = 502;
         }
         line.record.panicked(&message);
-        if line.record.routing.role == "shield" && !line.at_shield {
-            return;
-        }
-        for (name, text) in lines(&line.endpoints, &line.record) {
-            if let Ok(mut out) = Endpoint::try_from_name(name) {
-                let _ = out.write_all(text.as_bytes());
-            }
-        }
+        line.write();
     }));
 }
