@@ -164,43 +164,32 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-/// The names of [`KEYS`], in order: what the service looks keys up by.
-/// Taken out at compile time, so that the kinds and effects (the README
-/// table's text) are not carried in the Wasm.
-pub const NAMES: [&str; KEYS.len()] = {
-    let mut names = [""; KEYS.len()];
+/// The names and defaults of [`KEYS`], in order: what the service looks
+/// keys up by. Taken out at compile time, so that the kinds and effects
+/// (the README table's text) are not carried in the Wasm.
+pub const NAMES_AND_DEFAULTS: [(&str, &str); KEYS.len()] = {
+    let mut out = [("", ""); KEYS.len()];
     let mut i = 0;
     while i < KEYS.len() {
-        names[i] = KEYS[i].name;
+        out[i] = (KEYS[i].name, KEYS[i].default);
         i += 1;
     }
-    names
-};
-
-/// The defaults of [`KEYS`], in order, taken out as [`NAMES`] is.
-const DEFAULTS: [&str; KEYS.len()] = {
-    let mut defaults = [""; KEYS.len()];
-    let mut i = 0;
-    while i < KEYS.len() {
-        defaults[i] = KEYS[i].default;
-        i += 1;
-    }
-    defaults
+    out
 };
 
 /// The place of `name` in [`KEYS`]. Names are told apart by length and
 /// first byte before their text.
 pub fn place(name: &str) -> Option<usize> {
     let first = name.bytes().next();
-    NAMES
+    NAMES_AND_DEFAULTS
         .iter()
-        .position(|k| k.len() == name.len() && k.bytes().next() == first && *k == name)
+        .position(|(k, _)| k.len() == name.len() && k.bytes().next() == first && *k == name)
 }
 
 /// The built-in default of a declared key.
 pub fn default_of(key: &str) -> &'static str {
     match place(key) {
-        Some(i) => DEFAULTS[i],
+        Some(i) => NAMES_AND_DEFAULTS[i].1,
         None => panic!("config key {key} is not declared in KEYS"),
     }
 }

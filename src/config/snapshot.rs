@@ -127,8 +127,9 @@ impl Snapshot {
         items: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Vec<String> {
         let items: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
-        let mut differ: Vec<String> = keys::NAMES
+        let mut differ: Vec<String> = keys::NAMES_AND_DEFAULTS
             .into_iter()
+            .map(|(name, _)| name)
             .filter(|k| holds(k) && items.get(k).copied() != self.get(k).as_deref())
             .map(str::to_owned)
             .collect();
