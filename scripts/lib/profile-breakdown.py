@@ -16,6 +16,8 @@ STEPS = [
     ("origin send", "Request::send"),
     ("origin request: build (URL parse)", "Request::new"),
     ("config: Config Store reads and parsing", "Config::load"),
+    ("config: Config Store reads and parsing", "ConfigStoreSource"),
+    ("config: Config Store reads and parsing", "config::"),
     ("log: record, lines, writes", "RequestLog"),
     ("log: record, lines, writes", "log_record"),
     ("log: record, lines, writes", "LogRecord"),

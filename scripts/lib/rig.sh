@@ -25,6 +25,29 @@ rig_pids+=($!)
 # The 4 KiB object of the small-object runs, by its public path.
 SMALL_OBJECT="release/v1.30.4/bin/linux/amd64/kube-apiserver.docker_tag"
 
+production_store() { # [OVERRIDES_JSON] -> Config Store items as production has them
+    # What `fastly compute publish` creates (fastly.toml's [setup] items,
+    # every default) with OVERRIDES_JSON's items over them, and the
+    # `snapshot` that `dl-edge-ops config export` writes from them: the
+    # service then reads two keys per request, as in production, not 27.
+    local overrides="${1:-}"
+    [[ -n "$overrides" ]] || overrides='{}'
+    cargo build --release --locked --quiet -p dl-edge-ops
+    python3 - "$overrides" >"$RIG/store-items.json" <<'PY'
+import json, sys, tomllib
+setup = tomllib.load(open("fastly.toml", "rb"))["setup"]["config_stores"]["dl_edge_config"]
+items = {key: item["value"] for key, item in setup["items"].items()}
+items.update(json.loads(sys.argv[1]))
+print(json.dumps(items))
+PY
+    python3 - "$RIG/store-items.json" "$(target/release/dl-edge-ops config export "$RIG/store-items.json")" <<'PY'
+import json, sys
+items = json.load(open(sys.argv[1]))
+items["snapshot"] = sys.argv[2]
+print(json.dumps(items))
+PY
+}
+
 start_viceroy() { # WASM CONFIG_JSON|TEMPLATE.toml [VICEROY ARGS...] -> prints port; PID in $RIG/pid-<port>
     # CONFIG_JSON is the service's Config Store items. Another module (a
     # peer's, for comparison) brings its own Viceroy config as a .toml file
