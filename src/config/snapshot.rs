@@ -81,11 +81,16 @@ impl Snapshot {
         let mut refused: Option<String> = None;
         json::read(&text, |r| {
             r.entries(|r, name| {
-                if !matches!(r.kind()?, Kind::String | Kind::List | Kind::Object) {
-                    return Err(r.error("expected a string, a list or an object"));
-                }
+                let kind = r.kind()?;
                 let at = r.position();
-                r.skip()?;
+                match kind {
+                    Kind::String => r.skip()?,
+                    // Read in full when the config asks for the value; a
+                    // bad one then falls back to its default, as a bad key
+                    // does. Here only its extent must be sure.
+                    Kind::List | Kind::Object => r.skip_brackets()?,
+                    _ => return Err(r.error("expected a string, a list or an object")),
+                }
                 match place(&name) {
                     Some(i) => values[i] = Some(at..r.position()),
                     None if refused.as_deref().is_some_and(|r| r <= &*name) => {}
@@ -210,6 +215,20 @@ mod tests {
         assert!(snapshot.differences(items).is_empty());
         let map: std::collections::HashMap<&str, &str> = items.into_iter().collect();
         assert_eq!(Config::load(&snapshot), Config::load(&map));
+    }
+
+    #[test]
+    fn a_bad_value_in_place_falls_back_as_a_bad_key_does() {
+        let text = r#"{"routes":[1 2],"ttl_marker":"30"}"#;
+        let snapshot = Snapshot::parse(text.to_owned()).unwrap();
+        let map: std::collections::HashMap<&str, &str> =
+            [("routes", "[1 2]"), ("ttl_marker", "30")].into();
+        let (config, warnings) = Config::load(&snapshot);
+        assert_eq!((config.clone(), warnings.clone()), Config::load(&map));
+        assert_eq!(config.cache.marker_ttl, 30);
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].key, "routes");
+        assert!(warnings[0].fell_back);
     }
 
     #[test]

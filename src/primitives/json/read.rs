@@ -302,6 +302,57 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Passes over the next list or object by its brackets alone: they
+    /// must pair (at most [`MAX_DEPTH`] deep) and its strings must close,
+    /// but what is between them is not read. For text that is read in
+    /// full later (a snapshot's values), which [`Reader::skip`] would
+    /// read twice.
+    pub fn skip_brackets(&mut self) -> Result<(), Error> {
+        self.skip_space();
+        // One bit per open bracket, innermost lowest: 1 for `{`.
+        let mut open = 0u64;
+        let mut depth = 0;
+        loop {
+            let Some(&b) = self.bytes.get(self.at) else {
+                return Err(self.error("unterminated list or object"));
+            };
+            match b {
+                b'[' | b'{' if depth == MAX_DEPTH => return Err(self.error("nested too deep")),
+                b'[' | b'{' => {
+                    open = open << 1 | u64::from(b == b'{');
+                    depth += 1;
+                }
+                b']' | b'}' if depth == 0 || (open & 1 == 1) != (b == b'}') => {
+                    return Err(self.error("unpaired bracket"));
+                }
+                b']' | b'}' => {
+                    open >>= 1;
+                    depth -= 1;
+                }
+                _ if depth == 0 => return Err(self.error("expected a list or an object")),
+                b'"' => loop {
+                    self.at += 1;
+                    let rest = self.bytes.get(self.at..).unwrap_or_default();
+                    let Some(stop) = rest.iter().position(|&c| c == b'"' || c == b'\\') else {
+                        self.at = self.bytes.len();
+                        return Err(self.error("unterminated string"));
+                    };
+                    self.at += stop;
+                    if self.bytes[self.at] == b'"' {
+                        break;
+                    }
+                    // The escaped byte cannot end the string.
+                    self.at += 1;
+                },
+                _ => {}
+            }
+            self.at += 1;
+            if depth == 0 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Passes over the next value, whatever it is.
     pub fn skip(&mut self) -> Result<(), Error> {
         match self.kind()? {
@@ -543,6 +594,38 @@ mod tests {
             assert_eq!(ours, theirs, "{text}");
             // Passing over it reads just as far.
             assert_eq!(read(text, Reader::skip), Ok(()), "{text}");
+            // So does passing over a list or an object by its brackets.
+            if text.trim_start().starts_with(['[', '{']) {
+                assert_eq!(read(text, Reader::skip_brackets), Ok(()), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn brackets_must_pair_and_strings_close_but_nothing_else_is_read() {
+        for (text, error) in [
+            ("[}", "unpaired bracket at byte 1"),
+            ("{]", "unpaired bracket at byte 1"),
+            ("[[]", "unterminated list or object at byte 3"),
+            (r#"["a]"#, "unterminated string at byte 4"),
+            (r#"["a\"#, "unterminated string at byte 4"),
+            (r#"["a\"]"#, "unterminated string at byte 6"),
+            ("1", "expected a list or an object at byte 0"),
+            (r#""s""#, "expected a list or an object at byte 0"),
+        ] {
+            assert_eq!(
+                read(text, Reader::skip_brackets).map_err(|e| e.to_string()),
+                Err(error.to_owned()),
+                "{text}"
+            );
+        }
+        let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
+        assert!(read(&deep, Reader::skip_brackets).is_err(), "too deep");
+        let deepest = format!("{}{}", "[".repeat(32), "]".repeat(32));
+        assert_eq!(read(&deepest, Reader::skip_brackets), Ok(()));
+        // Brackets inside strings do not count; what is between is not read.
+        for text in [r#"["]", "\"]"]"#, "[1 2 :]", r#"{"a" "b"}"#] {
+            assert_eq!(read(text, Reader::skip_brackets), Ok(()), "{text}");
         }
     }
 
