@@ -9,6 +9,10 @@
 #[cfg(test)]
 pub const SYNC_TOKENS: (&str, &str) = ("1785313625", "1785333953849");
 
+/// The regions dropped from the data, for the tests.
+#[cfg(test)]
+pub const DROPPED: &[(&str, &str)] = &[("aws", "GLOBAL"), ("gcp", "global")];
+
 /// (cloud, region), sorted; the `*_REGION` arrays index into it.
 pub const REGIONS: &[(&str, &str)] = &[
     ("aws", "af-south-1"),

@@ -6,13 +6,10 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use super::cloud_ranges::{
-    REGIONS, SYNC_TOKENS, V4_FIRST, V4_HOST_BITS, V4_REGION, V6_FIRST, V6_HOST_BITS, V6_REGION,
+    DROPPED, REGIONS, SYNC_TOKENS, V4_FIRST, V4_HOST_BITS, V4_REGION, V6_FIRST, V6_HOST_BITS,
+    V6_REGION,
 };
 use super::*;
-
-/// Regions the generator drops (`DROPPED` in xtask/src/cloud_ranges.rs):
-/// they are not a place.
-const DROPPED_REGIONS: [(&str, &str); 2] = [("aws", "GLOBAL"), ("gcp", "global")];
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -130,7 +127,7 @@ fn tables_are_sorted_and_disjoint() {
     for &(cloud, _) in REGIONS {
         assert!(cloud == "aws" || cloud == "gcp", "{cloud}");
     }
-    for dropped in DROPPED_REGIONS {
+    for &dropped in DROPPED {
         assert!(!REGIONS.contains(&dropped), "{dropped:?} should be dropped");
     }
 }
@@ -198,7 +195,7 @@ fn tables_match_the_data_files() {
     for p in gcp["prefixes"].as_array().unwrap() {
         in_data.insert(("gcp".to_owned(), p["scope"].as_str().unwrap().to_owned()));
     }
-    for (cloud, region) in DROPPED_REGIONS {
+    for &(cloud, region) in DROPPED {
         in_data.remove(&(cloud.to_owned(), region.to_owned()));
     }
     let in_tables: BTreeSet<_> = REGIONS

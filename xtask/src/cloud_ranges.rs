@@ -27,8 +27,8 @@ use serde_json::Value;
 
 use crate::layout::const_array;
 
-/// Regions that are not a place. Keep in sync with `DROPPED_REGIONS` in
-/// src/locality/tests.rs and with docs/locality.md.
+/// Regions that are not a place (docs/locality.md says why). The
+/// generated file carries them too, as `DROPPED`, for the core's tests.
 pub const DROPPED: &[(&str, &str)] = &[("aws", "GLOBAL"), ("gcp", "global")];
 
 /// An address block, first and last address as integers.
@@ -371,8 +371,17 @@ pub fn render(
 #[cfg(test)]
 pub const SYNC_TOKENS: (&str, &str) = ({aws_token:?}, {gcp_token:?});
 
+/// The regions dropped from the data, for the tests.
+#[cfg(test)]
+pub const DROPPED: &[(&str, &str)] = &[{dropped}];
+
 /// (cloud, region), sorted; the `*_REGION` arrays index into it.
-"
+",
+        dropped = DROPPED
+            .iter()
+            .map(|(c, r)| format!("({c:?}, {r:?})"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let names: Vec<String> = regions
         .iter()
@@ -514,7 +523,11 @@ mod tests {
         assert!(generated
             .source
             .contains("REGIONS: &[(&str, &str)] = &[(\"aws\", \"us-east-1\")];"));
-        assert!(!generated.source.contains("GLOBAL\")"));
+        // Named only in the list of what was dropped.
+        assert_eq!(generated.source.matches("GLOBAL\")").count(), 1);
+        assert!(generated
+            .source
+            .contains(r#"DROPPED: &[(&str, &str)] = &[("aws", "GLOBAL"), ("gcp", "global")];"#));
         assert!(generated
             .source
             .contains("V4_FIRST: &[u32] = &[0x0a010000];"));
@@ -770,6 +783,10 @@ mod tests {
 /// The data files this was generated from, for the staleness test.
 #[cfg(test)]
 pub const SYNC_TOKENS: (&str, &str) = ("123", "456");
+
+/// The regions dropped from the data, for the tests.
+#[cfg(test)]
+pub const DROPPED: &[(&str, &str)] = &[("aws", "GLOBAL"), ("gcp", "global")];
 
 /// (cloud, region), sorted; the `*_REGION` arrays index into it.
 pub const REGIONS: &[(&str, &str)] = &[("aws", "us-east-1"), ("gcp", "us-east1")];
