@@ -6,7 +6,6 @@ use std::io::Write;
 use dl_edge::config::{Config, ConfigWarning};
 use dl_edge::locality::Locality;
 use dl_edge::policy::overrides::Applied;
-use dl_edge::primitives::utc::rfc3339_millis;
 use dl_edge::telemetry::endpoint::{lines, sampled, LogEndpoint, ServiceLogLine};
 use dl_edge::telemetry::privacy::IpMode;
 use dl_edge::telemetry::record::{LogRecord, ServiceFields};
@@ -227,9 +226,7 @@ struct ServiceLog {
 impl ServiceLog {
     /// One line on the service log endpoint, in its format, with one write.
     fn write(&self, level: &'static str, kind: &'static str, message: &str) {
-        let time = rfc3339_millis(self.epoch_ms);
         let line = ServiceLogLine {
-            time: &time,
             level,
             kind,
             message,

@@ -42,11 +42,20 @@ pub struct LogEndpoint {
     pub sourcetype: String,
 }
 
-fn default_source() -> String {
-    "dl-edge".to_owned()
-}
-
 impl LogEndpoint {
+    /// An endpoint with every optional field at its default.
+    fn new(name: String, format: Format, sourcetype: &str) -> LogEndpoint {
+        LogEndpoint {
+            name,
+            format,
+            sample_rate: 1.0,
+            min_class: MinClass::All,
+            index: None,
+            source: "dl-edge".to_owned(),
+            sourcetype: sourcetype.to_owned(),
+        }
+    }
+
     const FIELDS: &'static [&'static str] = &[
         "name",
         "format",
@@ -61,15 +70,7 @@ impl LogEndpoint {
     /// `default_sourcetype`.
     fn read(r: &mut Reader<'_>, default_sourcetype: &str) -> Result<LogEndpoint, json::Error> {
         let (mut name, mut format) = (None, None);
-        let mut endpoint = LogEndpoint {
-            name: String::new(),
-            format: Format::Json,
-            sample_rate: 1.0,
-            min_class: MinClass::All,
-            index: None,
-            source: default_source(),
-            sourcetype: default_sourcetype.to_owned(),
-        };
+        let mut endpoint = LogEndpoint::new(String::new(), Format::Json, default_sourcetype);
         r.fields(Self::FIELDS, |r, field| {
             match field {
                 "name" => name = Some(r.string()?),
@@ -233,7 +234,6 @@ fn hec_event(
 /// docs/service-log.schema.json describes both of its forms.
 #[derive(Debug)]
 pub struct ServiceLogLine<'a> {
-    pub time: &'a str,
     pub level: &'static str,
     pub kind: &'static str,
     pub message: &'a str,
@@ -242,21 +242,24 @@ pub struct ServiceLogLine<'a> {
 
 impl ServiceLogLine<'_> {
     /// The line in the endpoint's format: a HEC envelope (`host` a served
-    /// hostname or `unknown`, `time` in epoch seconds) or the bare line.
+    /// hostname or `unknown`, `time` in epoch seconds) or the bare line;
+    /// the line's own `time` is `epoch_ms` in RFC 3339.
     pub fn to_line(&self, endpoint: &LogEndpoint, host: &str, epoch_ms: i64) -> String {
         match endpoint.format {
             Format::Json => {
                 let mut line = String::with_capacity(256);
-                self.write_json(&mut line);
+                self.write_json(&mut line, epoch_ms);
                 line
             }
-            Format::Hec => hec_event(endpoint, host, epoch_ms, |out| self.write_json(out)),
+            Format::Hec => hec_event(endpoint, host, epoch_ms, |out| {
+                self.write_json(out, epoch_ms)
+            }),
         }
     }
 
-    fn write_json(&self, out: &mut String) {
+    fn write_json(&self, out: &mut String, epoch_ms: i64) {
         let mut o = Object::open(out);
-        o.str("time", self.time);
+        o.str("time", &crate::primitives::utc::rfc3339_millis(epoch_ms));
         o.str("level", self.level);
         o.str("kind", self.kind);
         o.str("message", self.message);
@@ -274,15 +277,11 @@ pub const SERVICE_SOURCETYPE: &str = "dl-edge:service";
 pub fn parse_service_endpoint(value: &str) -> Result<LogEndpoint, EndpointError> {
     if !value.starts_with('{') {
         check_endpoint_name(value)?;
-        return Ok(LogEndpoint {
-            name: value.to_owned(),
-            format: Format::Hec,
-            sample_rate: 1.0,
-            min_class: MinClass::All,
-            index: None,
-            source: default_source(),
-            sourcetype: SERVICE_SOURCETYPE.to_owned(),
-        });
+        return Ok(LogEndpoint::new(
+            value.to_owned(),
+            Format::Hec,
+            SERVICE_SOURCETYPE,
+        ));
     }
     let endpoint = json::read(value, |r| LogEndpoint::read(r, SERVICE_SOURCETYPE))
         .map_err(|e| EndpointError::NotAList(e.to_string()))?;
@@ -385,7 +384,6 @@ mod tests {
     #[test]
     fn service_log_lines_follow_their_endpoints_format() {
         let line = ServiceLogLine {
-            time: "2026-11-21T10:45:06.123Z",
             level: "warn",
             kind: "config",
             message: "config key ttl_marker = \"soon\": \"soon\" is not a whole number; using the default",
@@ -401,6 +399,7 @@ mod tests {
         assert_eq!(value["sourcetype"], "dl-edge:service");
         assert_eq!(value["time"], 1_795_257_906.123);
         assert_eq!(value["event"]["kind"], "config");
+        assert_eq!(value["event"]["time"], "2026-11-21T10:45:06.123Z");
         let schema = service_schema();
         assert!(schema.is_valid(&value), "{text}");
         let bare = parse_service_endpoint(r#"{"name":"archive","format":"json"}"#).unwrap();

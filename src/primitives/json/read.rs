@@ -330,20 +330,13 @@ impl<'a> Reader<'a> {
                     depth -= 1;
                 }
                 _ if depth == 0 => return Err(self.error("expected a list or an object")),
-                b'"' => loop {
+                b'"' => {
                     self.at += 1;
-                    let rest = self.bytes.get(self.at..).unwrap_or_default();
-                    let Some(stop) = rest.iter().position(|&c| c == b'"' || c == b'\\') else {
-                        self.at = self.bytes.len();
+                    self.at += self.raw_len(self.at);
+                    if self.at == self.bytes.len() {
                         return Err(self.error("unterminated string"));
-                    };
-                    self.at += stop;
-                    if self.bytes[self.at] == b'"' {
-                        break;
                     }
-                    // The escaped byte cannot end the string.
-                    self.at += 1;
-                },
+                }
                 _ => {}
             }
             self.at += 1;
@@ -475,31 +468,36 @@ impl<'a> Reader<'a> {
                     s.push_str(plain);
                     self.at += 1;
                     let escaped = match self.bytes.get(self.at) {
-                        Some(b'"') => '"',
-                        Some(b'\\') => '\\',
-                        Some(b'/') => '/',
-                        Some(b'b') => '\u{8}',
-                        Some(b'f') => '\u{c}',
-                        Some(b'n') => '\n',
-                        Some(b'r') => '\r',
-                        Some(b't') => '\t',
                         Some(b'u') => {
                             self.at += 1;
-                            let c = self.unicode_escape()?;
-                            owned.get_or_insert_with(String::new).push(c);
-                            continue;
+                            self.unicode_escape()?
                         }
-                        _ => return Err(self.error("invalid escape")),
+                        Some(&b) => {
+                            let c = match b {
+                                b'"' => '"',
+                                b'\\' => '\\',
+                                b'/' => '/',
+                                b'b' => '\u{8}',
+                                b'f' => '\u{c}',
+                                b'n' => '\n',
+                                b'r' => '\r',
+                                b't' => '\t',
+                                _ => return Err(self.error("invalid escape")),
+                            };
+                            self.at += 1;
+                            c
+                        }
+                        None => return Err(self.error("invalid escape")),
                     };
-                    owned.get_or_insert_with(String::new).push(escaped);
-                    self.at += 1;
+                    s.push(escaped);
                 }
                 _ => return Err(self.error("control character in a string")),
             }
         }
     }
 
-    /// Bytes from `from` to the closing quote of the string it is in.
+    /// Bytes from `from` to the closing quote of the string it is in
+    /// (to the end of the text if it has none).
     fn raw_len(&self, from: usize) -> usize {
         let mut i = from;
         while let Some(&b) = self.bytes.get(i) {

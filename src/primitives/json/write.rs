@@ -140,10 +140,8 @@ pub fn string(out: &mut String, value: &str) {
             0x08 => out.push_str("\\b"),
             0x0c => out.push_str("\\f"),
             _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xf)]));
+                crate::primitives::hex::push(out, &[b]);
             }
         }
         rest = &rest[i + 1..];
