@@ -42,23 +42,32 @@ pub const PLAIN_TEXT_ERROR: [(&str, &str); 5] = [
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
 /// The origin headers that reach clients: what describes the body and
-/// its validators. Every other origin header is dropped (GCS internals,
+/// its validators, and last `Age`, which passes only to an edge that is
+/// counting its TTL from it (a client is told the edge's own policy, not
+/// an origin's age). Every other origin header is dropped (GCS internals,
 /// hop-by-hop headers, cookies, auth challenges, redirects, the origin's
 /// own cache directives); the edge sets its own cache, CORS and purge-key
-/// headers. `Age` passes only to an edge that is counting its TTL from
-/// it: a client is told the edge's own policy, not an origin's age.
+/// headers.
+const KEPT: [&str; 8] = [
+    "content-type",
+    "content-length",
+    "content-range",
+    "content-encoding",
+    "accept-ranges",
+    "etag",
+    "last-modified",
+    "age",
+];
+
+/// The origin headers that may reach the client, by name: the only ones
+/// the shell reads to copy, so nothing else the origin sends can pass.
+pub fn kept(keep_age: bool) -> &'static [&'static str] {
+    &KEPT[..if keep_age { 8 } else { 7 }]
+}
+
+/// Whether an origin header may reach the client.
 pub fn is_kept(name: &str, keep_age: bool) -> bool {
-    const KEPT: [&str; 7] = [
-        "content-type",
-        "content-length",
-        "content-range",
-        "content-encoding",
-        "accept-ranges",
-        "etag",
-        "last-modified",
-    ];
-    KEPT.iter().any(|k| k.eq_ignore_ascii_case(name))
-        || (keep_age && name.eq_ignore_ascii_case("age"))
+    kept(keep_age).iter().any(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// The content type for a file whose origin type is wrong or missing.
@@ -76,12 +85,14 @@ pub fn content_type_override(file: &str) -> Option<&'static str> {
 /// The content type when the origin sends none.
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
-/// What the shell read of the origin's answer: its status, its header
-/// names, and the few values the plan needs.
+/// What the shell read of the origin's answer: its status, which of the
+/// [`kept`] headers it sent, and the few values the plan needs.
 #[derive(Debug, Clone, Default)]
 pub struct OriginHead<'a> {
     pub status: u16,
-    pub header_names: Vec<&'a str>,
+    /// The origin's header names read, readable or not: the shell reads
+    /// only [`kept`] ones, and the plan passes no other.
+    pub sent: Vec<&'a str>,
     pub etag: Option<&'a str>,
     pub last_modified: Option<&'a str>,
     pub content_type: Option<&'a str>,
@@ -121,14 +132,14 @@ pub enum Body {
     RefetchWhole,
 }
 
-/// How to turn the origin's answer into the client's: applied by the shell
-/// in this order: remove, set, status, body.
+/// How to make the client's answer from the origin's: a new response with
+/// this status, the origin headers named in `pass` copied, then `set`, and
+/// the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResponsePlan {
+pub struct ResponsePlan<'a> {
     pub status: u16,
-    /// Origin headers that must not reach the client, as the origin named
-    /// them.
-    pub remove: Vec<String>,
+    /// The origin headers copied to the client, as the origin named them.
+    pub pass: Vec<&'a str>,
     /// Headers the edge sets, replacing any the origin sent.
     pub set: Vec<(&'static str, String)>,
     pub body: Body,
@@ -147,7 +158,7 @@ const NOT_MODIFIED_KEEPS: [&str; 7] = [
 
 /// Plans the client's response to an origin answer.
 ///
-/// Only the headers [`is_kept`] names pass; [`ALWAYS`], the cache
+/// Only the headers [`is_kept`] names pass, and only readable ones; [`ALWAYS`], the cache
 /// policy's `Cache-Control` and the surrogate keys are set. An origin 3xx,
 /// 4xx or 5xx gets a short plain-text body instead of the origin's (GCS
 /// error bodies and redirects name buckets and objects), with none of the
@@ -156,19 +167,19 @@ const NOT_MODIFIED_KEEPS: [&str; 7] = [
 /// preconditions are evaluated against a 200 or 206 in RFC 9110's order
 /// (`request::conditional::evaluate`): a 304, a 412, or, when `If-Range`
 /// fails on a range, [`Body::RefetchWhole`].
-pub fn plan(
-    origin: &OriginHead<'_>,
+pub fn plan<'a>(
+    origin: &OriginHead<'a>,
     object: &ServedObject<'_>,
     conditions: &Conditions<'_>,
     policy: &CachePolicy,
-) -> ResponsePlan {
+) -> ResponsePlan<'a> {
     let status = origin.status;
     let keys = cache::with_object_keys(object.request_keys.to_vec(), origin.object_keys);
-    let mut remove: Vec<String> = origin
-        .header_names
+    let mut pass: Vec<&'a str> = origin
+        .sent
         .iter()
-        .filter(|name| !is_kept(name, object.keep_age) || origin.unreadable.contains(name))
-        .map(|name| (*name).to_owned())
+        .copied()
+        .filter(|name| is_kept(name, object.keep_age) && !origin.unreadable.contains(name))
         .collect();
     let mut set: Vec<(&'static str, String)> = ALWAYS
         .iter()
@@ -177,7 +188,7 @@ pub fn plan(
     set.push(("cache-control", policy.cache_control.clone()));
     set.push(("surrogate-key", keys.join(" ")));
     if (300..=399).contains(&status) || status >= 400 {
-        return replaced(status, origin, remove, set);
+        return replaced(status, set);
     }
     if let Some(content_type) = content_type_override(object.file) {
         set.push(("content-type", content_type.to_owned()));
@@ -192,26 +203,26 @@ pub fn plan(
     match precondition {
         Precondition::Proceed => ResponsePlan {
             status,
-            remove,
+            pass,
             set,
             body: Body::Origin,
         },
         Precondition::WholeObject if status == 206 => ResponsePlan {
             status,
-            remove,
+            pass,
             set,
             body: Body::RefetchWhole,
         },
         Precondition::WholeObject => ResponsePlan {
             status,
-            remove,
+            pass,
             set,
             body: Body::Origin,
         },
         Precondition::Failed => {
             set.retain(|(name, _)| *name != "cache-control");
             set.push(("cache-control", "no-store".to_owned()));
-            replaced(412, origin, remove, set)
+            replaced(412, set)
         }
         Precondition::NotModified => {
             let kept = |name: &str| {
@@ -219,15 +230,11 @@ pub fn plan(
                     .iter()
                     .any(|k| k.eq_ignore_ascii_case(name))
             };
-            for name in &origin.header_names {
-                if !kept(name) && !remove.iter().any(|r| r == name) {
-                    remove.push((*name).to_owned());
-                }
-            }
+            pass.retain(|name| kept(name));
             set.retain(|(name, _)| kept(name));
             ResponsePlan {
                 status: 304,
-                remove,
+                pass,
                 set,
                 body: Body::Empty,
             }
@@ -236,29 +243,19 @@ pub fn plan(
 }
 
 /// A short plain-text body of the edge's own in place of the origin's:
-/// none of the origin's body headers (framing, encoding, validators) stay.
-fn replaced(
-    status: u16,
-    origin: &OriginHead<'_>,
-    mut remove: Vec<String>,
-    mut set: Vec<(&'static str, String)>,
-) -> ResponsePlan {
+/// none of the origin's headers (framing, encoding, validators) pass.
+fn replaced(status: u16, mut set: Vec<(&'static str, String)>) -> ResponsePlan<'static> {
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("error")
         .to_ascii_lowercase();
     let body = format!("{reason}\n");
-    for name in &origin.header_names {
-        if !remove.iter().any(|r| r == name) {
-            remove.push((*name).to_owned());
-        }
-    }
     set.push(("content-type", PLAIN_TEXT.to_owned()));
     set.push(("content-length", body.len().to_string()));
     ResponsePlan {
         status,
-        remove,
+        pass: Vec::new(),
         set,
         body: Body::Replace(body),
     }
@@ -359,7 +356,7 @@ mod tests {
     fn head(status: u16) -> OriginHead<'static> {
         OriginHead {
             status,
-            header_names: GCS_NAMES.to_vec(),
+            sent: GCS_NAMES.to_vec(),
             etag: Some("\"abc\""),
             last_modified: Some("Tue, 10 Sep 2024 10:00:00 GMT"),
             content_type: Some("application/octet-stream"),
@@ -368,16 +365,20 @@ mod tests {
         }
     }
 
-    fn planned(origin: &OriginHead<'_>, file: &str, conditions: Conditions<'_>) -> ResponsePlan {
+    fn planned<'a>(
+        origin: &OriginHead<'a>,
+        file: &str,
+        conditions: Conditions<'_>,
+    ) -> ResponsePlan<'a> {
         planned_as(origin, file, conditions, false)
     }
 
-    fn planned_as(
-        origin: &OriginHead<'_>,
+    fn planned_as<'a>(
+        origin: &OriginHead<'a>,
         file: &str,
         conditions: Conditions<'_>,
         ranged: bool,
-    ) -> ResponsePlan {
+    ) -> ResponsePlan<'a> {
         let keys = ["immutable".to_owned(), "release/v1.31.0".to_owned()];
         let object = ServedObject {
             class: Class::Immutable,
@@ -390,7 +391,7 @@ mod tests {
         plan(origin, &object, &conditions, &policy)
     }
 
-    fn set<'p>(plan: &'p ResponsePlan, name: &str) -> Option<&'p str> {
+    fn set<'p>(plan: &'p ResponsePlan<'_>, name: &str) -> Option<&'p str> {
         plan.set
             .iter()
             .find(|(n, _)| *n == name)
@@ -405,13 +406,9 @@ mod tests {
         assert_eq!(p.status, 200);
         assert_eq!(p.body, Body::Origin);
         assert_eq!(
-            p.remove,
-            [
-                "x-goog-generation",
-                "x-goog-meta-surrogate-key",
-                "x-guploader-uploadid",
-                "server"
-            ]
+            p.pass,
+            ["content-type", "content-length", "etag", "last-modified"],
+            "GCS's own headers never pass, even when read"
         );
         assert_eq!(
             set(&p, "cache-control"),
@@ -448,9 +445,7 @@ mod tests {
             let p = planned(&head(status), "kubectl", Conditions::default());
             assert_eq!(p.status, status);
             assert_eq!(p.body, Body::Replace(body.to_owned()));
-            for name in GCS_NAMES {
-                assert!(p.remove.iter().any(|r| r == name), "{status} keeps {name}");
-            }
+            assert!(p.pass.is_empty(), "{status} keeps {:?}", p.pass);
             assert_eq!(set(&p, "content-type"), Some(PLAIN_TEXT));
             assert_eq!(set(&p, "content-length"), Some(&*body.len().to_string()));
         }
@@ -469,12 +464,7 @@ mod tests {
             let p = planned(&head(status), "kubectl", matching);
             assert_eq!(p.status, 304, "{status}");
             assert_eq!(p.body, Body::Empty);
-            for name in ["content-type", "content-length", "x-goog-generation"] {
-                assert!(p.remove.iter().any(|r| r == name), "{status} keeps {name}");
-            }
-            for name in ["etag", "last-modified"] {
-                assert!(!p.remove.iter().any(|r| r == name), "{status} drops {name}");
-            }
+            assert_eq!(p.pass, ["etag", "last-modified"], "{status}");
             let names: Vec<&str> = p.set.iter().map(|(n, _)| *n).collect();
             assert_eq!(
                 names,
@@ -504,12 +494,12 @@ mod tests {
     #[test]
     fn origin_redirects_are_replaced_like_errors() {
         let mut redirect = head(302);
-        redirect.header_names.push("location");
+        redirect.sent.push("location");
         let p = planned(&redirect, "kubectl", Conditions::default());
         assert_eq!(p.status, 302);
         assert_eq!(p.body, Body::Replace("found\n".into()));
-        assert!(p.remove.iter().any(|r| r == "location"));
-        assert!(p.remove.iter().any(|r| r == "content-length"));
+        assert!(p.pass.is_empty(), "{:?} passed", p.pass);
+        assert_eq!(set(&p, "content-length"), Some("6"));
     }
 
     /// If-Range that fails on a 206 asks for the whole object; If-Match
@@ -553,7 +543,7 @@ mod tests {
         bad.etag = None;
         bad.unreadable = vec!["etag"];
         let p = planned(&bad, "kubectl", Conditions::default());
-        assert!(p.remove.iter().any(|r| r == "etag"));
-        assert!(!p.remove.iter().any(|r| r == "last-modified"));
+        assert!(!p.pass.contains(&"etag"));
+        assert!(p.pass.contains(&"last-modified"));
     }
 }

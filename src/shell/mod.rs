@@ -41,9 +41,12 @@ pub fn handle_client_request() {
     if let Some(header) = client.debug_header.as_deref() {
         shielding::fire_drill(header);
     }
-    let (response, ttl, source) = match &decision {
+    // `origin` is the origin's answer a fetched response was made from:
+    // dropped only after delivery (see `origin::Fetched::origin`).
+    let (response, origin, ttl, source) = match &decision {
         Decision::Reply(reply) => (
             Box::new(reply_at_edge(*reply)),
+            None,
             None,
             delivery::BodySource::Edge,
         ),
@@ -91,7 +94,12 @@ pub fn handle_client_request() {
                     (!fetched.failures.is_empty()).to_string(),
                 );
             }
-            (response, fetched.ttl, delivery::BodySource::Fetched)
+            (
+                response,
+                fetched.origin,
+                fetched.ttl,
+                delivery::BodySource::Fetched,
+            )
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);
@@ -105,6 +113,7 @@ pub fn handle_client_request() {
         None => log.update(|record| record.responded(status, length, ttl)),
     }
     log.finish(&client, delivered);
+    drop(origin);
 }
 
 /// A response made at the edge: a preflight or a rejection.

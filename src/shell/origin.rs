@@ -28,6 +28,11 @@ pub struct Fetched {
     /// that held one by value on the way to the origin send made the
     /// stack deeper, a page fault per 4 KiB (docs/performance.md).
     pub response: Box<Response>,
+    /// The origin's (or shield's) answer `response` was made from, to be
+    /// dropped only once the client's has gone: dropping it completes the
+    /// stale-while-revalidate refresh `fastly` starts on a stale hit, which
+    /// must not hold the client up.
+    pub origin: Option<Box<Response>>,
     /// The edge TTL chosen for the origin's answer; `None` if not stored.
     pub ttl: Option<u32>,
     /// Why the origin could not answer, if it could not.
@@ -293,6 +298,7 @@ fn credentials(bucket: &str) -> Option<Credentials> {
 fn failed(reason: String) -> Fetched {
     Fetched {
         response: Box::new(origin_unavailable()),
+        origin: None,
         ttl: None,
         origin_error: Some(reason),
         cache_state: None,
@@ -308,7 +314,7 @@ fn failed(reason: String) -> Fetched {
 /// The client's response to an origin (or shield) answer, with the cache
 /// policy its status calls for.
 fn finish(
-    (origin, cache_state): (Box<Response>, &'static str),
+    (mut origin, cache_state): (Box<Response>, &'static str),
     client: &ClientRequest,
     fetch: &Fetch,
     config: &Config,
@@ -324,7 +330,7 @@ fn finish(
     };
     let mut warnings = Vec::new();
     let response = client_response(
-        origin,
+        &mut origin,
         client,
         fetch,
         &policy,
@@ -336,6 +342,7 @@ fn finish(
         warnings,
         refetch_whole: response.is_none(),
         response: response.unwrap_or_default(),
+        origin: Some(origin),
         ttl,
         origin_error: None,
         cache_state: Some(cache_state),
@@ -443,11 +450,20 @@ fn send(
     }
 }
 
-/// Turns the origin's response into the client's: reads its head, and
-/// applies the core's response plan to it. `None` when the plan says the
-/// answer (a range of another version than the client's) cannot be used.
+/// Makes the client's response from the origin's: reads the [`kept`]
+/// headers of the origin's (and only those: one host call each, where
+/// listing every name and stripping the rest took one or two per header
+/// GCS sends), applies the core's response plan, and moves the body over.
+/// `None` when the plan says the answer (a range of another version than
+/// the client's) cannot be used.
+///
+/// The origin's response is kept, in `Fetched::origin`, until the client's
+/// has gone: `fastly` completes a stale-while-revalidate refresh when it
+/// is dropped.
+///
+/// [`kept`]: response::kept
 fn client_response(
-    mut origin: Box<Response>,
+    origin: &mut Response,
     client: &ClientRequest,
     fetch: &Fetch,
     policy: &CachePolicy,
@@ -455,57 +471,61 @@ fn client_response(
     to_edge: bool,
     warnings: &mut Vec<String>,
 ) -> Option<Box<Response>> {
-    let plan = {
-        // Header values are read as bytes: one that is not text is
-        // treated as absent (`get_header_str` would panic on it).
-        let text = |name: &str| origin.get_header(name).and_then(|v| v.to_str().ok());
-        let header_names = origin.get_header_names_str();
-        let unreadable: Vec<&str> = header_names
-            .iter()
-            .copied()
-            .filter(|name| {
-                response::is_kept(name, true)
-                    && origin.get_header_all(*name).any(|v| v.to_str().is_err())
-            })
-            .collect();
-        if !unreadable.is_empty() {
-            warnings.push(format!(
-                "the origin sent {} with bytes that are not text; treated as absent",
-                unreadable.join(", ")
-            ));
+    let mut sent = Vec::new();
+    let mut unreadable = Vec::new();
+    for &name in response::kept(to_edge) {
+        let mut values = origin.get_header_all(name).peekable();
+        if values.peek().is_some() {
+            sent.push(name);
+            // Header values are read as bytes: one that is not text is
+            // treated as absent (`get_header_str` would panic on it).
+            if values.any(|v| v.to_str().is_err()) {
+                unreadable.push(name);
+            }
         }
-        let head = OriginHead {
-            status: origin.get_status().as_u16(),
-            header_names,
-            etag: text("etag"),
-            last_modified: text("last-modified"),
-            content_type: text("content-type"),
-            object_keys: text(source.object_keys_header()),
-            unreadable,
-        };
-        let object = ServedObject {
-            class: fetch.classification.class,
-            file: &fetch.classification.file,
-            request_keys: &fetch.surrogate_keys,
-            ranged: matches!(fetch.range, RangeRequest::Single(_)),
-            keep_age: to_edge,
-        };
-        response::plan(&head, &object, &client.conditions(), policy)
+    }
+    if !unreadable.is_empty() {
+        warnings.push(format!(
+            "the origin sent {} with bytes that are not text; treated as absent",
+            unreadable.join(", ")
+        ));
+    }
+    let text = |name: &str| origin.get_header(name).and_then(|v| v.to_str().ok());
+    let head = OriginHead {
+        status: origin.get_status().as_u16(),
+        sent,
+        etag: text("etag"),
+        last_modified: text("last-modified"),
+        content_type: text("content-type"),
+        object_keys: text(source.object_keys_header()),
+        unreadable,
     };
-    for name in &plan.remove {
-        origin.remove_header(name.as_str());
+    let object = ServedObject {
+        class: fetch.classification.class,
+        file: &fetch.classification.file,
+        request_keys: &fetch.surrogate_keys,
+        ranged: matches!(fetch.range, RangeRequest::Single(_)),
+        keep_age: to_edge,
+    };
+    let plan = response::plan(&head, &object, &client.conditions(), policy);
+    // A new response, made in the guest: its headers reach the host in one
+    // go when it is sent.
+    let mut answer = Response::from_status(plan.status);
+    for name in plan.pass {
+        for value in origin.get_header_all(name) {
+            answer.append_header(name, value);
+        }
     }
     for (name, value) in &plan.set {
-        origin.set_header(*name, value);
+        answer.set_header(*name, value);
     }
-    origin.set_status(plan.status);
     match plan.body {
-        Body::Origin => {}
-        Body::Replace(text) => origin.set_body(text),
-        Body::Empty => drop(origin.take_body()),
+        Body::Origin => answer.set_body(origin.take_body()),
+        Body::Replace(text) => answer.set_body(text),
+        Body::Empty => {}
         Body::RefetchWhole => return None,
     }
-    Some(origin)
+    Some(Box::new(answer))
 }
 
 /// The origin could not be reached or did not answer.
