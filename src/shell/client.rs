@@ -62,7 +62,7 @@ impl ClientRequest {
             .get_method(32)
             .or_else(|e| handle.get_method(e.needed_buf_size))
             .map_or_else(|_| String::new(), |m| m.as_str().to_owned());
-        let headers = Headers::read(&handle);
+        let headers = Headers::of_request(&handle);
         // The body stays unread: a download request has none.
         drop(body);
         let header = |name: &str| headers.text(name);

@@ -1,22 +1,26 @@
-//! The client request's headers, read once through the raw ABI.
+//! Request and response headers, read through the raw ABI into two
+//! buffers.
 //!
-//! `fastly`'s header map makes one host call per header asked for, and
-//! reads each value into a 4 KiB buffer of its own, which the value then
-//! keeps: the request view asks for a dozen headers and the size of all of
-//! them, which came to about 90 allocations and 59 KB per request
-//! (docs/performance.md). This reads every name and every value once, into
-//! two buffers.
+//! `fastly`'s header maps make one host call per header asked for, and
+//! read each value into a 4 KiB buffer of its own, which the value then
+//! keeps: each is a fresh page for the instance. The request view asks
+//! for a dozen headers and the size of all of them, which came to about
+//! 90 allocations and 59 KB per request (docs/performance.md); the
+//! origin's answer is read for its kept headers.
 
-use fastly::handle::RequestHandle;
+use fastly::handle::{RequestHandle, ResponseHandle};
 use fastly_shared::FastlyStatus;
 
 /// The longest list of names, or of one header's values, read; longer
 /// requests are refused by the core's header size limit long before.
 const MAX_LIST: usize = 1 << 20;
 
-/// Every header of a request, in the order the host lists them.
+/// Headers of a request or response, in the order they were read.
+#[derive(Default)]
 pub struct Headers {
+    /// NUL-terminated names.
     names: Vec<u8>,
+    /// NUL-terminated values.
     values: Vec<u8>,
     /// One entry per value: (name start, name end, value start, value end).
     entries: Vec<(u32, u32, u32, u32)>,
@@ -25,7 +29,7 @@ pub struct Headers {
 impl Headers {
     /// Reads every header of `handle`. Headers the host cannot list are
     /// treated as absent.
-    pub fn read(handle: &RequestHandle) -> Headers {
+    pub fn of_request(handle: &RequestHandle) -> Headers {
         let id = handle.as_u32();
         let mut names = Vec::new();
         // SAFETY: `read_list` passes a pointer to `len` writable bytes and
@@ -36,18 +40,9 @@ impl Headers {
         if !listed {
             names.clear();
         }
-        let mut values = Vec::new();
-        let mut entries = Vec::new();
-        let mut start = 0;
-        while let Some(end) = names[start..]
-            .iter()
-            .position(|&b| b == 0)
-            .map(|n| start + n)
-        {
-            let name = &names[start..end];
-            let from = values.len();
+        Headers::read_values(names, |name, values| {
             // SAFETY: as above; `name` is valid for its length.
-            let read = read_list(&mut values, |buf, len, cursor, ending, written| unsafe {
+            read_list(values, |buf, len, cursor, ending, written| unsafe {
                 fastly_sys::fastly_http_req::header_values_get(
                     id,
                     name.as_ptr(),
@@ -58,8 +53,57 @@ impl Headers {
                     ending,
                     written,
                 )
-            });
-            if !read {
+            })
+        })
+    }
+
+    /// Reads the headers `names` of `handle`, and no other.
+    pub fn of_response(handle: &ResponseHandle, names: &[&str]) -> Headers {
+        let id = handle.as_u32();
+        Headers::read_values(nul_terminated(names), |name, values| {
+            // SAFETY: as in `of_request`.
+            read_list(values, |buf, len, cursor, ending, written| unsafe {
+                fastly_sys::fastly_http_resp::header_values_get(
+                    id,
+                    name.as_ptr(),
+                    name.len(),
+                    buf,
+                    len,
+                    cursor,
+                    ending,
+                    written,
+                )
+            })
+        })
+    }
+
+    /// The headers `names`, with the values `values_of` gives for each.
+    pub fn copied<'v>(names: &[&str], mut values_of: impl FnMut(&str) -> Vec<&'v [u8]>) -> Headers {
+        Headers::read_values(nul_terminated(names), |name, values| {
+            // The names are the `&str`s above.
+            for value in values_of(std::str::from_utf8(name).unwrap_or_default()) {
+                values.extend_from_slice(value);
+                values.push(0);
+            }
+            true
+        })
+    }
+
+    /// Appends the values of each NUL-terminated name in `names` with
+    /// `read`, which appends them to its buffer NUL-terminated, as the
+    /// host lists them, and says whether it could.
+    fn read_values(names: Vec<u8>, mut read: impl FnMut(&[u8], &mut Vec<u8>) -> bool) -> Headers {
+        let mut values = Vec::new();
+        let mut entries = Vec::new();
+        let mut start = 0;
+        while let Some(end) = names[start..]
+            .iter()
+            .position(|&b| b == 0)
+            .map(|n| start + n)
+        {
+            let name = &names[start..end];
+            let from = values.len();
+            if !read(name, &mut values) {
                 values.truncate(from);
             }
             let mut at = from;
@@ -76,7 +120,8 @@ impl Headers {
         }
     }
 
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    /// Every value of `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.entries
             .iter()
             .filter(move |e| {
@@ -89,13 +134,12 @@ impl Headers {
     /// ASCII reads as U+FFFD, as `HeaderValue::to_str` refuses it.
     pub fn text(&self, name: &str) -> Option<String> {
         let value = self.all(name).next()?;
-        let visible = value
-            .iter()
-            .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
-        Some(match std::str::from_utf8(value) {
-            Ok(text) if visible => text.to_owned(),
-            _ => "\u{fffd}".to_owned(),
-        })
+        Some(as_text(value).unwrap_or("\u{fffd}").to_owned())
+    }
+
+    /// The first value of `name`, if it is text.
+    pub fn str<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        as_text(self.all(name).next()?)
     }
 
     /// Whether `name` came more than once.
@@ -110,6 +154,26 @@ impl Headers {
             .map(|e| (e.1 - e.0 + e.3 - e.2) as usize)
             .sum()
     }
+}
+
+/// A header value as text, if it is visible ASCII (or tabs), as
+/// `HeaderValue::to_str` requires.
+pub fn as_text(value: &[u8]) -> Option<&str> {
+    let visible = value
+        .iter()
+        .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
+    // Visible ASCII is UTF-8.
+    visible.then(|| std::str::from_utf8(value).ok()).flatten()
+}
+
+/// `names`, each followed by a NUL, as the host lists them.
+fn nul_terminated(names: &[&str]) -> Vec<u8> {
+    let mut list = Vec::with_capacity(names.iter().map(|n| n.len() + 1).sum());
+    for name in names {
+        list.extend_from_slice(name.as_bytes());
+        list.push(0);
+    }
+    list
 }
 
 /// Appends what the host writes through a cursor (header names, or one

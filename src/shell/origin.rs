@@ -11,13 +11,17 @@ use dl_edge::decision::Fetch;
 use dl_edge::origin::route::{self, AttemptResult, OriginRequest};
 use dl_edge::origin::sigv4::{self, Credentials};
 use dl_edge::policy::cache::{self, CachePolicy, EdgeCache};
-use dl_edge::policy::response::{self, Body, OriginHead, ServedObject, PLAIN_TEXT_ERROR};
+use dl_edge::policy::response::{
+    self, Body as planned, OriginHead, ServedObject, PLAIN_TEXT_ERROR,
+};
 use dl_edge::request::range::RangeRequest;
 use fastly::http::request::{SendError, SendErrorCause};
+use fastly::http::HeaderValue;
 use fastly::http::Method;
-use fastly::{Backend, Request, Response};
+use fastly::{Backend, Body, Request, Response};
 
 use super::client::ClientRequest;
+use super::headers::{as_text, Headers};
 use super::secrets;
 use super::shielding::{Hop, SHIELD_HEADER};
 
@@ -314,7 +318,7 @@ fn failed(reason: String) -> Fetched {
 /// The client's response to an origin (or shield) answer, with the cache
 /// policy its status calls for.
 fn finish(
-    (mut origin, cache_state): (Box<Response>, &'static str),
+    (origin, cache_state): (Box<Response>, &'static str),
     client: &ClientRequest,
     fetch: &Fetch,
     config: &Config,
@@ -323,14 +327,14 @@ fn finish(
 ) -> Fetched {
     let status = origin.get_status().as_u16();
     let policy = cache::policy(fetch.classification.class, status, &config.cache);
-    let age = origin.get_header("age").and_then(|v| v.to_str().ok());
-    let ttl = match lifetime(&policy, source, age) {
+    let (answer, held) = take_apart(origin, status, source);
+    let ttl = match lifetime(&policy, source, answer.headers.str("age")) {
         EdgeCache::Store { ttl, .. } => Some(ttl),
         EdgeCache::DoNotStore => None,
     };
     let mut warnings = Vec::new();
     let response = client_response(
-        &mut origin,
+        answer,
         client,
         fetch,
         &policy,
@@ -342,7 +346,7 @@ fn finish(
         warnings,
         refetch_whole: response.is_none(),
         response: response.unwrap_or_default(),
-        origin: Some(origin),
+        origin: held,
         ttl,
         origin_error: None,
         cache_state: Some(cache_state),
@@ -450,20 +454,66 @@ fn send(
     }
 }
 
-/// Makes the client's response from the origin's: reads the [`kept`]
-/// headers of the origin's (and only those: one host call each, where
-/// listing every name and stripping the rest took one or two per header
-/// GCS sends), applies the core's response plan, and moves the body over.
-/// `None` when the plan says the answer (a range of another version than
-/// the client's) cannot be used.
+/// Takes the origin's answer apart: the headers the client's response may
+/// get ([`response::kept`], `Age` among them) and the object's keys, and
+/// its body.
 ///
-/// The origin's response is kept, in `Fetched::origin`, until the client's
-/// has gone: `fastly` completes a stale-while-revalidate refresh when it
-/// is dropped.
-///
-/// [`kept`]: response::kept
+/// They are read raw from its handle, one host call each into one buffer
+/// (`fastly`'s header map reads each value into a 4 KiB buffer of its
+/// own, a fresh page of the instance's memory). A stale hit is the
+/// exception: `fastly` starts a stale-while-revalidate refresh on it and
+/// runs the refresh when the response is dropped, which taking it apart
+/// would do before the client is answered. `get_ttl` is `Some(0)` exactly
+/// for a stale cached response, and such a response is read through its
+/// header map and handed back, to be dropped after delivery.
+fn take_apart(
+    mut origin: Box<Response>,
+    status: u16,
+    source: Source,
+) -> (OriginAnswer, Option<Box<Response>>) {
+    let names: Vec<&str> = response::kept(true)
+        .iter()
+        .copied()
+        .chain([source.object_keys_header()])
+        .collect();
+    if origin.get_ttl() == Some(Duration::ZERO) {
+        let headers = Headers::copied(&names, |name| {
+            origin
+                .get_header_all(name)
+                .map(HeaderValue::as_bytes)
+                .collect()
+        });
+        let body = origin.take_body();
+        let answer = OriginAnswer {
+            status,
+            headers,
+            body,
+        };
+        return (answer, Some(origin));
+    }
+    let (handle, body) = origin.into_handles();
+    let answer = OriginAnswer {
+        status,
+        headers: Headers::of_response(&handle, &names),
+        body: body.into(),
+    };
+    (answer, None)
+}
+
+/// The origin's answer as [`take_apart`] read it.
+struct OriginAnswer {
+    status: u16,
+    headers: Headers,
+    body: Body,
+}
+
+/// Makes the client's response from the origin's answer, as the core's
+/// response plan says: a new response, made in the guest, whose headers
+/// reach the host in one go when it is sent. `None` when the plan says
+/// the answer (a range of another version than the client's) cannot be
+/// used.
 fn client_response(
-    origin: &mut Response,
+    origin: OriginAnswer,
     client: &ClientRequest,
     fetch: &Fetch,
     policy: &CachePolicy,
@@ -471,15 +521,15 @@ fn client_response(
     to_edge: bool,
     warnings: &mut Vec<String>,
 ) -> Option<Box<Response>> {
+    let headers = &origin.headers;
     let mut sent = Vec::new();
     let mut unreadable = Vec::new();
     for &name in response::kept(to_edge) {
-        let mut values = origin.get_header_all(name).peekable();
+        let mut values = headers.all(name).peekable();
         if values.peek().is_some() {
             sent.push(name);
-            // Header values are read as bytes: one that is not text is
-            // treated as absent (`get_header_str` would panic on it).
-            if values.any(|v| v.to_str().is_err()) {
+            // A value that is not text is treated as absent.
+            if values.any(|v| as_text(v).is_none()) {
                 unreadable.push(name);
             }
         }
@@ -490,14 +540,13 @@ fn client_response(
             unreadable.join(", ")
         ));
     }
-    let text = |name: &str| origin.get_header(name).and_then(|v| v.to_str().ok());
     let head = OriginHead {
-        status: origin.get_status().as_u16(),
+        status: origin.status,
         sent,
-        etag: text("etag"),
-        last_modified: text("last-modified"),
-        content_type: text("content-type"),
-        object_keys: text(source.object_keys_header()),
+        etag: headers.str("etag"),
+        last_modified: headers.str("last-modified"),
+        content_type: headers.str("content-type"),
+        object_keys: headers.str(source.object_keys_header()),
         unreadable,
     };
     let object = ServedObject {
@@ -508,11 +557,9 @@ fn client_response(
         keep_age: to_edge,
     };
     let plan = response::plan(&head, &object, &client.conditions(), policy);
-    // A new response, made in the guest: its headers reach the host in one
-    // go when it is sent.
     let mut answer = Response::from_status(plan.status);
     for name in plan.pass {
-        for value in origin.get_header_all(name) {
+        for value in headers.all(name) {
             answer.append_header(name, value);
         }
     }
@@ -520,10 +567,10 @@ fn client_response(
         answer.set_header(*name, value);
     }
     match plan.body {
-        Body::Origin => answer.set_body(origin.take_body()),
-        Body::Replace(text) => answer.set_body(text),
-        Body::Empty => {}
-        Body::RefetchWhole => return None,
+        planned::Origin => answer.set_body(origin.body),
+        planned::Replace(text) => answer.set_body(text),
+        planned::Empty => {}
+        planned::RefetchWhole => return None,
     }
     Some(Box::new(answer))
 }
