@@ -92,7 +92,7 @@ pub struct OriginHead<'a> {
     pub status: u16,
     /// The origin's header names read, readable or not: the shell reads
     /// only [`kept`] ones, and the plan passes no other.
-    pub sent: Vec<&'a str>,
+    pub sent: Vec<&'static str>,
     pub etag: Option<&'a str>,
     pub last_modified: Option<&'a str>,
     pub content_type: Option<&'a str>,
@@ -136,10 +136,10 @@ pub enum Body {
 /// this status, the origin headers named in `pass` copied, then `set`, and
 /// the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResponsePlan<'a> {
+pub struct ResponsePlan {
     pub status: u16,
-    /// The origin headers copied to the client, as the origin named them.
-    pub pass: Vec<&'a str>,
+    /// The origin headers copied to the client.
+    pub pass: Vec<&'static str>,
     /// Headers the edge sets, replacing any the origin sent.
     pub set: Vec<(&'static str, String)>,
     pub body: Body,
@@ -167,15 +167,15 @@ const NOT_MODIFIED_KEEPS: [&str; 7] = [
 /// preconditions are evaluated against a 200 or 206 in RFC 9110's order
 /// (`request::conditional::evaluate`): a 304, a 412, or, when `If-Range`
 /// fails on a range, [`Body::RefetchWhole`].
-pub fn plan<'a>(
-    origin: &OriginHead<'a>,
+pub fn plan(
+    origin: &OriginHead<'_>,
     object: &ServedObject<'_>,
     conditions: &Conditions<'_>,
     policy: &CachePolicy,
-) -> ResponsePlan<'a> {
+) -> ResponsePlan {
     let status = origin.status;
     let keys = cache::with_object_keys(object.request_keys.to_vec(), origin.object_keys);
-    let mut pass: Vec<&'a str> = origin
+    let mut pass: Vec<&'static str> = origin
         .sent
         .iter()
         .copied()
@@ -244,7 +244,7 @@ pub fn plan<'a>(
 
 /// A short plain-text body of the edge's own in place of the origin's:
 /// none of the origin's headers (framing, encoding, validators) pass.
-fn replaced(status: u16, mut set: Vec<(&'static str, String)>) -> ResponsePlan<'static> {
+fn replaced(status: u16, mut set: Vec<(&'static str, String)>) -> ResponsePlan {
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -365,20 +365,16 @@ mod tests {
         }
     }
 
-    fn planned<'a>(
-        origin: &OriginHead<'a>,
-        file: &str,
-        conditions: Conditions<'_>,
-    ) -> ResponsePlan<'a> {
+    fn planned(origin: &OriginHead<'_>, file: &str, conditions: Conditions<'_>) -> ResponsePlan {
         planned_as(origin, file, conditions, false)
     }
 
-    fn planned_as<'a>(
-        origin: &OriginHead<'a>,
+    fn planned_as(
+        origin: &OriginHead<'_>,
         file: &str,
         conditions: Conditions<'_>,
         ranged: bool,
-    ) -> ResponsePlan<'a> {
+    ) -> ResponsePlan {
         let keys = ["immutable".to_owned(), "release/v1.31.0".to_owned()];
         let object = ServedObject {
             class: Class::Immutable,
@@ -391,7 +387,7 @@ mod tests {
         plan(origin, &object, &conditions, &policy)
     }
 
-    fn set<'p>(plan: &'p ResponsePlan<'_>, name: &str) -> Option<&'p str> {
+    fn set<'p>(plan: &'p ResponsePlan, name: &str) -> Option<&'p str> {
         plan.set
             .iter()
             .find(|(n, _)| *n == name)

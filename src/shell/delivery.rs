@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use dl_edge::telemetry::delivery::{copy_counted, read_exactly, Cut, CutShort};
-use fastly::http::FramingHeadersMode;
-use fastly::{Body, Response};
+use fastly::handle::{BodyHandle, ResponseHandle, StreamingBodyHandle};
+
+use super::answer::{Answer, AnswerBody};
 
 /// The client's response went out: a panic after this cannot answer it
 /// (the panic hook in `logging` reads it).
@@ -39,61 +40,50 @@ pub struct Delivered {
     pub replaced: Option<(u16, u64)>,
 }
 
-/// Where the response body comes from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum BodySource {
-    /// Made here (a rejection or a preflight): the guest holds every
-    /// byte, so the platform sends it in one call.
-    Edge,
-    /// Fetched (origin or shield): copied through the instance and
-    /// counted, so a client reset or an origin's short body shows in
-    /// the log as what it is.
-    Fetched,
-}
-
-/// Sends the response. A `Content-Length` (`length`) is kept by manual
+/// Sends the answer. A `Content-Length` (`length`) is kept by manual
 /// framing (product rule 4: HEAD must keep it), and a fetched body that
 /// does not reach it is cut, never finished, so the client sees an
 /// incomplete response rather than a short file that looks whole.
 // Its own stack frame: see `shell` on stack depth.
 #[inline(never)]
-pub fn deliver(
-    mut response: Response,
-    source: BodySource,
-    head: bool,
-    length: Option<u64>,
-) -> Delivered {
+pub fn deliver(answer: Answer, head: bool, length: Option<u64>) -> Delivered {
     RESPONSE_SENT.store(true, Ordering::SeqCst);
-    if length.is_some() {
-        response.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);
-    }
-    let bodiless = head || matches!(response.get_status().as_u16(), 204 | 304);
-    if bodiless || source == BodySource::Edge {
-        response.send_to_client();
-        let bytes = if bodiless { 0 } else { length.unwrap_or(0) };
-        return Delivered {
-            bytes,
-            cut: None,
-            replaced: None,
-        };
-    }
-    let body = response.take_body();
-    match length {
-        Some(len) if len <= READ_WHOLE_MAX => read_whole(response, body, len),
-        _ => stream(body, response.stream_to_client(), length),
+    let bodiless = head || matches!(answer.status, 204 | 304);
+    let response = answer.head(length.is_some());
+    let body = match answer.body {
+        _ if bodiless => None,
+        AnswerBody::Empty => None,
+        AnswerBody::Text(text) => Some(BodyHandle::from(&*text)),
+        AnswerBody::Fetched(body) => {
+            return match length {
+                Some(len) if len <= READ_WHOLE_MAX => read_whole(response, body, len),
+                _ => {
+                    let out = response.stream_to_client(BodyHandle::new());
+                    stream(body, out, length)
+                }
+            };
+        }
+    };
+    let bytes = if body.is_some() {
+        length.unwrap_or(0)
+    } else {
+        0
+    };
+    response.send_to_client(body.unwrap_or_else(BodyHandle::new));
+    Delivered {
+        bytes,
+        cut: None,
+        replaced: None,
     }
 }
 
 /// Reads a small fetched body whole, then sends it. One that comes up
 /// short is known to be before anything is sent, so the client gets a
 /// clear 502 instead of a response that stalls short of its length.
-fn read_whole(mut response: Response, body: Body, len: u64) -> Delivered {
-    // Straight from the handle: `Body`'s reader would fill a buffer of its
-    // own first, one more page touched per request.
-    match read_exactly(&mut body.into_handle(), len as usize) {
+fn read_whole(response: ResponseHandle, mut body: BodyHandle, len: u64) -> Delivered {
+    match read_exactly(&mut body, len as usize) {
         Ok(buf) => {
-            response.set_body(buf);
-            response.send_to_client();
+            response.send_to_client(BodyHandle::from(buf));
             Delivered {
                 bytes: len,
                 cut: None,
@@ -101,8 +91,14 @@ fn read_whole(mut response: Response, body: Body, len: u64) -> Delivered {
             }
         }
         Err(cut) => {
-            super::origin::edge_error(502, INCOMPLETE).send_to_client();
+            // Nothing was sent yet: this head is dropped unsent.
+            drop(response);
             let bytes = INCOMPLETE.len() as u64;
+            deliver(
+                super::origin::edge_error(502, INCOMPLETE),
+                false,
+                Some(bytes),
+            );
             Delivered {
                 bytes,
                 cut: Some(cut),
@@ -117,11 +113,7 @@ const INCOMPLETE: &str = "bad gateway: the origin sent an incomplete object, try
 
 /// Copies a fetched body to the client, counting the bytes the platform
 /// took.
-fn stream(
-    mut body: Body,
-    mut out: fastly::http::body::StreamingBody,
-    length: Option<u64>,
-) -> Delivered {
+fn stream(mut body: BodyHandle, mut out: StreamingBodyHandle, length: Option<u64>) -> Delivered {
     let size = length.map_or(64 * 1024, |l| l.clamp(1, MAX_BUFFER as u64) as usize);
     let mut buf = vec![0u8; size];
     let (bytes, mut cut) = copy_counted(&mut body, &mut out, &mut buf, length);

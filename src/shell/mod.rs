@@ -4,11 +4,13 @@
 //! Stack depth: every 4 KiB of shadow stack a request reaches is a page
 //! fault in its fresh instance. The steps (the client request view, the
 //! log's start and finish, the fetch, the delivery) are kept out of line
-//! so their locals do not pile up in one frame, and responses travel
-//! boxed (a `fastly::Response` is 1,128 bytes on wasm32): a fetch reached
-//! 34.8 KB deep before, 26.5 KB after, 13.7 KB of it inside `fastly`'s
-//! send with the after-send hook (docs/performance.md).
+//! so their locals do not pile up in one frame, and origin responses
+//! travel boxed (a `fastly::Response` is 1,128 bytes on wasm32): a fetch
+//! reached 34.8 KB deep before, 26.5 KB after, 13.7 KB of it inside
+//! `fastly`'s send with the after-send hook (docs/performance.md). The
+//! client's response is an [`answer::Answer`] of a few words.
 
+mod answer;
 mod client;
 mod config_store;
 mod delivery;
@@ -18,11 +20,11 @@ mod origin;
 mod secrets;
 mod shielding;
 
+use answer::Answer;
 use dl_edge::config::Config;
-use dl_edge::decision::{decide, Decision, Reply};
+use dl_edge::decision::{decide, Decision};
 use dl_edge::policy::overrides;
 use dl_edge::request::range::RangeRequest;
-use fastly::Response;
 use shielding::Hop;
 
 /// The Config Store the service reads its tuning from.
@@ -43,12 +45,11 @@ pub fn handle_client_request() {
     }
     // `origin` is the origin's answer a fetched response was made from:
     // dropped only after delivery (see `origin::Fetched::origin`).
-    let (response, origin, ttl, source) = match &decision {
+    let (response, origin, ttl) = match &decision {
         Decision::Reply(reply) => (
-            Box::new(reply_at_edge(*reply)),
+            Answer::text(reply.status(), &reply.headers(), reply.body()),
             None,
             None,
-            delivery::BodySource::Edge,
         ),
         Decision::Fetch(fetch) => {
             let locality = client.locality();
@@ -88,24 +89,25 @@ pub fn handle_client_request() {
                 .as_deref()
                 .is_some_and(shielding::is_debug_token)
             {
-                response.set_header("dl-edge-bucket", &fetched.bucket);
-                response.set_header(
+                response.set("dl-edge-bucket", fetched.bucket.clone());
+                response.set(
                     "dl-edge-failover",
-                    (!fetched.failures.is_empty()).to_string(),
+                    if fetched.failures.is_empty() {
+                        "false"
+                    } else {
+                        "true"
+                    },
                 );
             }
-            (
-                response,
-                fetched.origin,
-                fetched.ttl,
-                delivery::BodySource::Fetched,
-            )
+            (response, fetched.origin, fetched.ttl)
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);
-    let length = content_length(&response);
-    let status = response.get_status().as_u16();
-    let delivered = delivery::deliver(*response, source, head, length);
+    let length = response
+        .header("content-length")
+        .and_then(|v| v.trim().parse().ok());
+    let status = response.status;
+    let delivered = delivery::deliver(response, head, length);
     // Only delivery learns that a small body came up short and was
     // answered with a 502 instead.
     match delivered.replaced {
@@ -114,25 +116,4 @@ pub fn handle_client_request() {
     }
     log.finish(&client, delivered);
     drop(origin);
-}
-
-/// A response made at the edge: a preflight or a rejection.
-fn reply_at_edge(reply: Reply) -> Response {
-    let mut response = Response::from_status(reply.status());
-    for (name, value) in reply.headers() {
-        response.set_header(name, value);
-    }
-    let body = reply.body();
-    if !body.is_empty() {
-        response.set_header("content-length", body.len().to_string());
-    }
-    response.set_body(body);
-    response
-}
-
-fn content_length(response: &Response) -> Option<u64> {
-    response
-        .get_header("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
 }

@@ -15,11 +15,13 @@ use dl_edge::policy::response::{
     self, Body as planned, OriginHead, ServedObject, PLAIN_TEXT_ERROR,
 };
 use dl_edge::request::range::RangeRequest;
+use fastly::handle::BodyHandle;
 use fastly::http::request::{SendError, SendErrorCause};
 use fastly::http::HeaderValue;
 use fastly::http::Method;
-use fastly::{Backend, Body, Request, Response};
+use fastly::{Backend, Request, Response};
 
+use super::answer::{Answer, AnswerBody};
 use super::client::ClientRequest;
 use super::headers::{as_text, Headers};
 use super::secrets;
@@ -28,10 +30,7 @@ use super::shielding::{Hop, SHIELD_HEADER};
 /// The response for a fetch decision, ready to send, and what the log
 /// needs to know about how it was made.
 pub struct Fetched {
-    /// Boxed: a `Response` is 1,128 bytes on wasm32, and every frame
-    /// that held one by value on the way to the origin send made the
-    /// stack deeper, a page fault per 4 KiB (docs/performance.md).
-    pub response: Box<Response>,
+    pub response: Answer,
     /// The origin's (or shield's) answer `response` was made from, to be
     /// dropped only once the client's has gone: dropping it completes the
     /// stale-while-revalidate refresh `fastly` starts on a stale hit, which
@@ -195,7 +194,7 @@ fn fetch_from_origin(
                     Err(failure) => {
                         let mut outcome = failed(why(failure.reason));
                         if failure.credentials {
-                            outcome.response = Box::new(refused_credentials());
+                            outcome.response = refused_credentials();
                         }
                         outcome
                     }
@@ -301,7 +300,7 @@ fn credentials(bucket: &str) -> Option<Credentials> {
 
 fn failed(reason: String) -> Fetched {
     Fetched {
-        response: Box::new(origin_unavailable()),
+        response: origin_unavailable(),
         origin: None,
         ttl: None,
         origin_error: Some(reason),
@@ -345,7 +344,7 @@ fn finish(
     Fetched {
         warnings,
         refetch_whole: response.is_none(),
-        response: response.unwrap_or_default(),
+        response: response.unwrap_or_else(|| Answer::new(200, AnswerBody::Empty)),
         origin: held,
         ttl,
         origin_error: None,
@@ -483,7 +482,7 @@ fn take_apart(
                 .map(HeaderValue::as_bytes)
                 .collect()
         });
-        let body = origin.take_body();
+        let body = origin.take_body().into_handle();
         let answer = OriginAnswer {
             status,
             headers,
@@ -495,7 +494,7 @@ fn take_apart(
     let answer = OriginAnswer {
         status,
         headers: Headers::of_response(&handle, &names),
-        body: body.into(),
+        body,
     };
     (answer, None)
 }
@@ -504,14 +503,12 @@ fn take_apart(
 struct OriginAnswer {
     status: u16,
     headers: Headers,
-    body: Body,
+    body: BodyHandle,
 }
 
-/// Makes the client's response from the origin's answer, as the core's
-/// response plan says: a new response, made in the guest, whose headers
-/// reach the host in one go when it is sent. `None` when the plan says
-/// the answer (a range of another version than the client's) cannot be
-/// used.
+/// Makes the client's answer from the origin's, as the core's response
+/// plan says. `None` when the plan says the origin's (a range of another
+/// version than the client's) cannot be used.
 fn client_response(
     origin: OriginAnswer,
     client: &ClientRequest,
@@ -520,7 +517,7 @@ fn client_response(
     source: Source,
     to_edge: bool,
     warnings: &mut Vec<String>,
-) -> Option<Box<Response>> {
+) -> Option<Answer> {
     let headers = &origin.headers;
     let mut sent = Vec::new();
     let mut unreadable = Vec::new();
@@ -557,43 +554,37 @@ fn client_response(
         keep_age: to_edge,
     };
     let plan = response::plan(&head, &object, &client.conditions(), policy);
-    let mut answer = Response::from_status(plan.status);
+    let body = match plan.body {
+        planned::Origin => AnswerBody::Fetched(origin.body),
+        planned::Replace(text) => AnswerBody::Text(text.into()),
+        planned::Empty => AnswerBody::Empty,
+        planned::RefetchWhole => return None,
+    };
+    let mut answer = Answer::new(plan.status, body);
     for name in plan.pass {
-        for value in headers.all(name) {
-            answer.append_header(name, value);
+        for value in headers.all(name).filter_map(as_text) {
+            answer.append(name, value.to_owned());
         }
     }
-    for (name, value) in &plan.set {
-        answer.set_header(*name, value);
+    for (name, value) in plan.set {
+        answer.set(name, value);
     }
-    match plan.body {
-        planned::Origin => answer.set_body(origin.body),
-        planned::Replace(text) => answer.set_body(text),
-        planned::Empty => {}
-        planned::RefetchWhole => return None,
-    }
-    Some(Box::new(answer))
+    Some(answer)
 }
 
 /// The origin could not be reached or did not answer.
-fn origin_unavailable() -> Response {
+fn origin_unavailable() -> Answer {
     edge_error(503, "origin unavailable, try again shortly\n")
 }
 
 /// A short plain-text error made at the edge, never cached.
-pub fn edge_error(status: u16, body: &'static str) -> Response {
-    let mut response = Response::from_status(status);
-    for (name, value) in PLAIN_TEXT_ERROR {
-        response.set_header(name, value);
-    }
-    response.set_header("content-length", body.len().to_string());
-    response.set_body(body);
-    response
+pub fn edge_error(status: u16, body: &'static str) -> Answer {
+    Answer::text(status, &PLAIN_TEXT_ERROR, body)
 }
 
 /// The client's answer when the origin refuses the service's credentials:
 /// a server-side problem, so a 502, not the origin's 403.
-fn refused_credentials() -> Response {
+fn refused_credentials() -> Answer {
     edge_error(
         502,
         "bad gateway: the origin refused the service's credentials\n",
