@@ -22,11 +22,12 @@ use super::shielding::Placement;
 
 /// The record of one request, and where it will be written.
 ///
-/// The record itself is kept in [`LINE`], where the panic hook can take
-/// it: a panic writes the record as far as the request got, and no copy
-/// of it is made along the way.
+/// The record itself is kept in a [`Slot`] shared with the panic hook,
+/// which can take it: a panic writes the record as far as the request
+/// got, and no copy of it is made along the way.
 pub struct RequestLog {
     service: Arc<ServiceLog>,
+    slot: Arc<Slot>,
     /// Whether this request is one of the sample that repeats warnings
     /// every request would meet (config, shield, failover, overrides).
     repeats_warnings: bool,
@@ -71,14 +72,18 @@ impl RequestLog {
             request_id: record.request.id.clone(),
         });
         let repeats_warnings = sampled(&record.request.id, settings.warning_sample_rate);
-        *line_slot() = Some(Line {
-            record,
-            endpoints: settings.endpoints.clone(),
-            at_shield: settings.at_shield,
+        let slot = Arc::new(Slot {
+            line: Mutex::new(Some(Line {
+                record,
+                endpoints: settings.endpoints.clone(),
+                at_shield: settings.at_shield,
+            })),
+            written: AtomicBool::new(false),
         });
-        report_panics_to(Arc::clone(&service));
+        report_panics_to(Arc::clone(&service), Arc::clone(&slot));
         let log = RequestLog {
             service,
+            slot,
             repeats_warnings,
         };
         let messages = warnings.iter().map(ToString::to_string);
@@ -97,7 +102,7 @@ impl RequestLog {
     /// panic while it runs would find the record in use, and the hook
     /// could not write the request's line.
     pub fn update(&self, change: impl FnOnce(&mut LogRecord)) {
-        if let Some(line) = line_slot().as_mut() {
+        if let Some(line) = self.slot.lock().as_mut() {
             change(&mut line.record);
         }
     }
@@ -180,8 +185,8 @@ impl RequestLog {
     // Its own stack frame: see `shell` on stack depth.
     #[inline(never)]
     pub fn finish(self, client: &ClientRequest, delivered: Delivered) {
-        LINE_WRITTEN.store(true, Ordering::SeqCst);
-        let Some(mut line) = line_slot().take() else {
+        self.slot.written.store(true, Ordering::SeqCst);
+        let Some(mut line) = self.slot.lock().take() else {
             return;
         };
         let elapsed = client.started.elapsed().as_nanos() as u64;
@@ -272,12 +277,23 @@ impl Line {
 
 /// The request's line until it is written, by [`RequestLog::finish`] or
 /// by the panic hook, whichever comes first.
-static LINE: Mutex<Option<Line>> = Mutex::new(None);
-/// The request's line went out: the panic hook must not write another.
-static LINE_WRITTEN: AtomicBool = AtomicBool::new(false);
+///
+/// On the heap, not in a static: a static's page is read before it is
+/// written (the lock is checked first), and a page of the instance first
+/// mapped for reading costs a copy and a TLB flush across the host's
+/// threads when it is then written. Heap pages are written first. As a
+/// static, this alone cost about 34 µs per request whenever the layout
+/// put it on a page of its own (docs/performance.md).
+struct Slot {
+    line: Mutex<Option<Line>>,
+    /// The request's line went out: the panic hook must not write another.
+    written: AtomicBool,
+}
 
-fn line_slot() -> MutexGuard<'static, Option<Line>> {
-    LINE.lock().unwrap_or_else(PoisonError::into_inner)
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, Option<Line>> {
+        self.line.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// If the service panics, the instance ends without the rest of the
@@ -286,7 +302,7 @@ fn line_slot() -> MutexGuard<'static, Option<Line>> {
 /// answers the client with a short 502 if nothing was sent yet (never a
 /// backtrace), and writes the request's line with `error.kind =
 /// internal` if none was written.
-fn report_panics_to(service: Arc<ServiceLog>) {
+fn report_panics_to(service: Arc<ServiceLog>, slot: Arc<Slot>) {
     std::panic::set_hook(Box::new(move |info| {
         let message = dl_edge::telemetry::record::clip(&info.to_string(), 2048);
         service.write("error", "panic", &message);
@@ -301,11 +317,11 @@ fn report_panics_to(service: Arc<ServiceLog>) {
             response.set_body(body);
             response.send_to_client();
         }
-        if LINE_WRITTEN.swap(true, Ordering::SeqCst) {
+        if slot.written.swap(true, Ordering::SeqCst) {
             return;
         }
         // Held only while a record update runs (`RequestLog::update`).
-        let Some(mut line) = LINE.try_lock().ok().and_then(|mut l| l.take()) else {
+        let Some(mut line) = slot.line.try_lock().ok().and_then(|mut l| l.take()) else {
             return;
         };
         if answered {
