@@ -15,11 +15,11 @@ pub mod overrides;
 pub mod snapshot;
 pub mod values;
 
+use crate::key;
 use crate::shield::{Plan, PlanProblem};
 use crate::telemetry::endpoint::{parse_endpoints, parse_service_endpoint, LogEndpoint};
 use crate::telemetry::privacy::IpMode;
-use keys::default_of;
-pub use keys::{Key, KEYS};
+pub use keys::{Declared, Key, KEYS};
 use overrides::Override;
 use values::*;
 pub use values::{OriginStyle, Route, ValueError};
@@ -29,18 +29,18 @@ pub use values::{OriginStyle, Route, ValueError};
 /// A value is lent where the source holds it (a snapshot, a map), so
 /// reading the config copies no value it does not keep.
 pub trait ConfigSource {
-    fn get(&self, key: &str) -> Option<Cow<'_, str>>;
+    fn get(&self, key: Declared) -> Option<Cow<'_, str>>;
 }
 
 impl ConfigSource for HashMap<String, String> {
-    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
-        HashMap::get(self, key).map(|v| Cow::Borrowed(v.as_str()))
+    fn get(&self, key: Declared) -> Option<Cow<'_, str>> {
+        HashMap::get(self, key.name()).map(|v| Cow::Borrowed(v.as_str()))
     }
 }
 
 impl ConfigSource for HashMap<&str, &str> {
-    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
-        HashMap::get(self, key).map(|v| Cow::Borrowed(*v))
+    fn get(&self, key: Declared) -> Option<Cow<'_, str>> {
+        HashMap::get(self, key.name()).map(|v| Cow::Borrowed(*v))
     }
 }
 
@@ -130,36 +130,37 @@ impl Config {
             warnings: Vec::new(),
         };
         let config = Config {
-            hosts: reader.read("hosts", parse_hosts),
-            routes: reader.read("routes", parse_routes),
-            version_alias: reader.read("version_alias", parse_alias),
-            allowed_prefixes: reader.read("allowed_prefixes", parse_prefixes),
-            origin_backend: reader.read("origin_backend", parse_name),
-            origin_host: reader.read("origin_host", parse_hostname),
-            origin_style: reader.read("origin_style", parse_origin_style),
-            signed_buckets: reader.read("signed_buckets", parse_buckets),
-            bucket_backends: reader.read("bucket_backends", parse_bucket_backends),
-            max_path_bytes: reader.read("max_path_bytes", |v| parse_int(v, 1, 8192)),
-            max_header_bytes: reader.read("max_header_bytes", |v| parse_int(v, 1024, 1 << 20)),
+            hosts: reader.read(key!("hosts"), parse_hosts),
+            routes: reader.read(key!("routes"), parse_routes),
+            version_alias: reader.read(key!("version_alias"), parse_alias),
+            allowed_prefixes: reader.read(key!("allowed_prefixes"), parse_prefixes),
+            origin_backend: reader.read(key!("origin_backend"), parse_name),
+            origin_host: reader.read(key!("origin_host"), parse_hostname),
+            origin_style: reader.read(key!("origin_style"), parse_origin_style),
+            signed_buckets: reader.read(key!("signed_buckets"), parse_buckets),
+            bucket_backends: reader.read(key!("bucket_backends"), parse_bucket_backends),
+            max_path_bytes: reader.read(key!("max_path_bytes"), |v| parse_int(v, 1, 8192)),
+            max_header_bytes: reader
+                .read(key!("max_header_bytes"), |v| parse_int(v, 1024, 1 << 20)),
             cache: CacheSettings {
-                immutable_ttl: reader.read("ttl_immutable", parse_seconds),
-                marker_ttl: reader.read("ttl_marker", parse_seconds),
-                mutable_ttl: reader.read("ttl_mutable", parse_seconds),
-                not_found_ttl: reader.read("ttl_not_found", |v| {
+                immutable_ttl: reader.read(key!("ttl_immutable"), parse_seconds),
+                marker_ttl: reader.read(key!("ttl_marker"), parse_seconds),
+                mutable_ttl: reader.read(key!("ttl_mutable"), parse_seconds),
+                not_found_ttl: reader.read(key!("ttl_not_found"), |v| {
                     parse_int(v, 0, MAX_NOT_FOUND_TTL as usize).map(|n| n as u32)
                 }),
-                stale_while_revalidate: reader.read("stale_while_revalidate", parse_seconds),
-                stale_if_error: reader.read("stale_if_error", parse_seconds),
+                stale_while_revalidate: reader.read(key!("stale_while_revalidate"), parse_seconds),
+                stale_if_error: reader.read(key!("stale_if_error"), parse_seconds),
             },
             logging: LogSettings {
-                endpoints: reader.read("log_endpoints", parse_endpoints),
-                service_endpoint: reader.read("service_log_endpoint", parse_service_endpoint),
-                warning_sample_rate: reader.read("warning_sample_rate", parse_rate),
-                client_ip: reader.read("log_client_ip", parse_ip_mode),
-                at_shield: reader.read("log_at_shield", parse_bool),
+                endpoints: reader.read(key!("log_endpoints"), parse_endpoints),
+                service_endpoint: reader.read(key!("service_log_endpoint"), parse_service_endpoint),
+                warning_sample_rate: reader.read(key!("warning_sample_rate"), parse_rate),
+                client_ip: reader.read(key!("log_client_ip"), parse_ip_mode),
+                at_shield: reader.read(key!("log_at_shield"), parse_bool),
             },
-            shield_plan: reader.read_partly("shield_plan", read_plan),
-            overrides: reader.read_partly("overrides", read_overrides),
+            shield_plan: reader.read_partly(key!("shield_plan"), read_plan),
+            overrides: reader.read_partly(key!("overrides"), read_overrides),
         };
         (config, reader.warnings)
     }
@@ -186,23 +187,27 @@ impl Reader<'_> {
     /// recorded and the default used instead.
     fn read<T, E: Into<ValueError>>(
         &mut self,
-        key: &'static str,
+        key: Declared,
         parse: impl Fn(&str) -> Result<T, E>,
     ) -> T {
         if let Some(value) = self.source.get(key) {
             match parse(value.trim()) {
                 Ok(parsed) => return parsed,
                 Err(reason) => self.warnings.push(ConfigWarning {
-                    key,
+                    key: key.name(),
                     value: value.into_owned(),
                     reason: reason.into(),
                     fell_back: true,
                 }),
             }
         }
-        match parse(default_of(key)) {
+        match parse(key.default()) {
             Ok(parsed) => parsed,
-            Err(e) => panic!("built-in default of {key} is invalid: {}", e.into()),
+            Err(e) => panic!(
+                "built-in default of {} is invalid: {}",
+                key.name(),
+                e.into()
+            ),
         }
     }
 }
@@ -213,16 +218,16 @@ impl Reader<'_> {
     /// and what it dropped, or why the whole value is refused.
     fn read_partly<T>(
         &mut self,
-        key: &'static str,
+        key: Declared,
         parse: impl Fn(&str) -> Result<(T, Dropped), ValueError>,
     ) -> T {
         let value = self.source.get(key);
-        let text = value.as_deref().map_or_else(|| default_of(key), str::trim);
+        let text = value.as_deref().map_or_else(|| key.default(), str::trim);
         match parse(text) {
             Ok((parsed, dropped)) => {
                 for (entry, reason) in dropped {
                     self.warnings.push(ConfigWarning {
-                        key,
+                        key: key.name(),
                         value: entry,
                         reason,
                         fell_back: false,
@@ -232,16 +237,16 @@ impl Reader<'_> {
             }
             Err(reason) => {
                 self.warnings.push(ConfigWarning {
-                    key,
+                    key: key.name(),
                     value: value.map(Cow::into_owned).unwrap_or_default(),
                     reason,
                     fell_back: true,
                 });
                 // Said with Display: `expect` would carry every error's
                 // Debug form in the Wasm for a panic that cannot happen.
-                match parse(default_of(key)) {
+                match parse(key.default()) {
                     Ok((parsed, _)) => parsed,
-                    Err(e) => panic!("built-in default of {key} is invalid: {e}"),
+                    Err(e) => panic!("built-in default of {} is invalid: {e}", key.name()),
                 }
             }
         }

@@ -17,7 +17,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::{keys, ConfigSource, KEYS};
+use super::{ConfigSource, Declared, KEYS};
+use crate::key;
 use crate::primitives::json;
 use crate::primitives::json::{Kind, Object, Reader};
 
@@ -26,12 +27,18 @@ pub const KEY: &str = "snapshot";
 
 /// Keys always read on their own, never from the snapshot: an emergency
 /// override takes effect the moment it is set, with no export to forget.
-pub const READ_ALONE: &[&str] = &["overrides"];
+pub const READ_ALONE: &[Declared] = &[key!("overrides")];
 
 /// Whether a snapshot may hold `key`: where one is in force, the keys it
 /// may hold are read from it, and every other key on its own.
-pub fn holds(key: &str) -> bool {
-    place(key).is_some()
+pub fn holds(key: Declared) -> bool {
+    const SNAPSHOT: Declared = Declared::named(KEY);
+    key != SNAPSHOT && !READ_ALONE.contains(&key)
+}
+
+/// The key `name`, if a snapshot may hold it.
+fn held(name: &str) -> Option<Declared> {
+    Declared::find(name).filter(|&key| holds(key))
 }
 
 /// A snapshot read from its key: its text, and where each key's value
@@ -40,12 +47,6 @@ pub fn holds(key: &str) -> bool {
 pub struct Snapshot {
     text: String,
     values: [Option<Range<usize>>; KEYS.len()],
-}
-
-/// The place of `name` in [`KEYS`] if a snapshot may hold it.
-fn place(name: &str) -> Option<usize> {
-    let i = keys::place(name)?;
-    (name != KEY && !READ_ALONE.contains(&name)).then_some(i)
 }
 
 /// Why a snapshot could not be used.
@@ -91,8 +92,8 @@ impl Snapshot {
                     Kind::List | Kind::Object => r.skip_brackets()?,
                     _ => return Err(r.error("expected a string, a list or an object")),
                 }
-                match place(&name) {
-                    Some(i) => values[i] = Some(at..r.position()),
+                match held(&name) {
+                    Some(key) => values[key.place()] = Some(at..r.position()),
                     None if refused.as_deref().is_some_and(|r| r <= &*name) => {}
                     None => refused = Some(name.into_owned()),
                 }
@@ -110,7 +111,10 @@ impl Snapshot {
     /// read on their own and keys the service does not read), as the text
     /// to store under [`KEY`].
     pub fn export<'a>(items: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-        let values: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
+        let values: BTreeMap<&str, &str> = items
+            .into_iter()
+            .filter(|(k, _)| held(k).is_some())
+            .collect();
         let mut text = String::new();
         let mut object = Object::open(&mut text);
         for (key, value) in values {
@@ -131,12 +135,13 @@ impl Snapshot {
         &self,
         items: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Vec<String> {
-        let items: BTreeMap<&str, &str> = items.into_iter().filter(|(k, _)| holds(k)).collect();
-        let mut differ: Vec<String> = keys::NAMES_AND_DEFAULTS
+        let items: BTreeMap<&str, &str> = items
             .into_iter()
-            .map(|(name, _)| name)
-            .filter(|k| holds(k) && items.get(k).copied() != self.get(k).as_deref())
-            .map(str::to_owned)
+            .filter(|(k, _)| held(k).is_some())
+            .collect();
+        let mut differ: Vec<String> = Declared::all()
+            .filter(|&key| holds(key) && items.get(key.name()).copied() != self.get(key).as_deref())
+            .map(|key| key.name().to_owned())
             .collect();
         differ.sort_unstable();
         differ
@@ -153,8 +158,8 @@ fn is_json_value(value: &str) -> bool {
 }
 
 impl ConfigSource for Snapshot {
-    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
-        let raw = &self.text[self.values[place(key)?].clone()?];
+    fn get(&self, key: Declared) -> Option<Cow<'_, str>> {
+        let raw = &self.text[self.values[key.place()].clone()?];
         match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
             Some(plain) if !plain.contains('\\') => Some(Cow::Borrowed(plain)),
             // Escapes to undo: a value with quotes, or a snapshot written
@@ -209,9 +214,16 @@ mod tests {
         }
         let snapshot = Snapshot::parse(text).unwrap();
         for (key, value) in items {
-            assert_eq!(snapshot.get(key).as_deref(), Some(value), "{key}");
+            assert_eq!(
+                snapshot.get(Declared::find(key).unwrap()).as_deref(),
+                Some(value),
+                "{key}"
+            );
         }
-        assert!(matches!(snapshot.get("routes"), Some(Cow::Borrowed(_))));
+        assert!(matches!(
+            snapshot.get(key!("routes")),
+            Some(Cow::Borrowed(_))
+        ));
         assert!(snapshot.differences(items).is_empty());
         let map: std::collections::HashMap<&str, &str> = items.into_iter().collect();
         assert_eq!(Config::load(&snapshot), Config::load(&map));
@@ -239,7 +251,7 @@ mod tests {
         text.push('}');
         assert!(text.contains(r#"\"prefix\""#), "{text}");
         let snapshot = Snapshot::parse(text).unwrap();
-        assert_eq!(snapshot.get("routes").as_deref(), Some(routes));
+        assert_eq!(snapshot.get(key!("routes")).as_deref(), Some(routes));
         assert!(snapshot.differences([("routes", routes)]).is_empty());
     }
 

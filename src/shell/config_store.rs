@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 
 use dl_edge::config::snapshot::{self, Snapshot};
-use dl_edge::config::ConfigSource;
+use dl_edge::config::{ConfigSource, Declared};
 use fastly::ConfigStore;
 
 /// Reads the config from a Config Store: from the `snapshot` key when it
@@ -60,10 +60,10 @@ impl ConfigStoreSource {
 }
 
 impl ConfigSource for ConfigStoreSource {
-    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+    fn get(&self, key: Declared) -> Option<Cow<'_, str>> {
         match &self.snapshot {
             Some(snapshot) if snapshot::holds(key) => snapshot.get(key),
-            _ => self.read(key).map(Cow::Owned),
+            _ => self.read(key.name()).map(Cow::Owned),
         }
     }
 }
