@@ -464,7 +464,7 @@ fn azure_region(geo: &Geo) -> Option<String> {
         .as_deref()
         .map(|r| r.rsplit('-').next().unwrap_or(r));
     let region = match subdivision {
-        Some(r) if !r.is_empty() && !geo.country.is_empty() => format!("{}-{r}", geo.country),
+        Some(r) if !r.is_empty() && !geo.country.is_empty() => [&geo.country, "-", r].concat(),
         _ if !geo.country.is_empty() => geo.country.clone(),
         _ => return None,
     };

@@ -48,11 +48,14 @@ pub fn policy(class: Class, status: u16, settings: &CacheSettings) -> CachePolic
         return uncached();
     }
     let stale = matches!(status, 200..=299 | 304);
-    let cache_control = if class == Class::Immutable && stale {
-        format!("public, max-age={ttl}, immutable")
+    // Concatenated, not formatted: this runs on every fetch.
+    let mut age = itoa::Buffer::new();
+    let immutable = if class == Class::Immutable && stale {
+        ", immutable"
     } else {
-        format!("public, max-age={ttl}")
+        ""
     };
+    let cache_control = ["public, max-age=", age.format(ttl), immutable].concat();
     CachePolicy {
         edge: EdgeCache::Store {
             ttl,

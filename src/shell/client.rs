@@ -57,7 +57,7 @@ impl ClientRequest {
         let id = handle
             .client_request_id()
             .unwrap_or_else(|| fastly::compute_runtime::sandbox_id().to_owned());
-        let protocol = format!("{:?}", handle.get_version());
+        let protocol = dl_edge::request::protocol(handle.get_version()).into_owned();
         let method = handle
             .get_method(32)
             .or_else(|e| handle.get_method(e.needed_buf_size))

@@ -51,7 +51,9 @@ impl RequestLog {
         };
         let service_fields = ServiceFields {
             pop: fastly::compute_runtime::pop().to_owned(),
-            version: fastly::compute_runtime::service_version().to_string(),
+            version: itoa::Buffer::new()
+                .format(fastly::compute_runtime::service_version())
+                .to_owned(),
         };
         let mut record = LogRecord::begin(
             &client.meta(),

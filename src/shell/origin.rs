@@ -361,7 +361,7 @@ fn shield_request(fetch: &Fetch, config: &Config, header: &str) -> Request {
     let target = route::shield_request(&fetch.target, config);
     let mut request = Request::new(
         origin_method(fetch),
-        format!("https://{}{}", target.host, target.path),
+        ["https://", &target.host, &target.path].concat(),
     );
     request.set_header("host", &target.host);
     request.set_header(SHIELD_HEADER, header);
@@ -374,7 +374,7 @@ fn shield_request(fetch: &Fetch, config: &Config, header: &str) -> Request {
 /// The GCS request: only what the origin needs, built fresh, so nothing of
 /// the client's (Authorization, cookies, query) can reach it.
 fn origin_request(fetch: &Fetch, origin: &OriginRequest) -> Request {
-    let url = format!("https://{}{}", origin.host, origin.path);
+    let url = ["https://", &origin.host, &origin.path].concat();
     let mut request = Request::new(origin_method(fetch), url);
     request.set_header("host", &origin.host);
     if let RangeRequest::Single(range) = &fetch.range {

@@ -458,17 +458,29 @@ impl Plan {
                 Some(candidates) => ShieldChoice::ordered(
                     candidates,
                     path,
-                    format!("unversioned:{}", group.as_str()),
+                    ["unversioned:", group.as_str()].concat(),
                     group,
                 ),
                 None => ShieldChoice::ordered(&self.unversioned, path, "unversioned".into(), group),
             };
         };
-        let key = match self.granularity {
-            Granularity::Major => format!("{}", version.major),
-            Granularity::Minor => format!("{}.{}", version.major, version.minor),
-            Granularity::Patch => format!("{}.{}.{}", version.major, version.minor, version.patch),
+        let parts = match self.granularity {
+            Granularity::Major => 1,
+            Granularity::Minor => 2,
+            Granularity::Patch => 3,
         };
+        // `1`, `1.31` or `1.31.0`, written without `fmt`: this runs on
+        // every fetch.
+        let mut key = String::with_capacity(16);
+        for (i, n) in [version.major, version.minor, version.patch][..parts]
+            .iter()
+            .enumerate()
+        {
+            if i > 0 {
+                key.push('.');
+            }
+            key.push_str(itoa::Buffer::new().format(*n));
+        }
         let version_matches = |r: &Rule| {
             r.versions
                 .as_ref()
@@ -493,14 +505,14 @@ impl Plan {
                 return ShieldChoice::ordered(
                     &rule.shields,
                     &key,
-                    format!("rule:{}", rule.name),
+                    ["rule:", &rule.name].concat(),
                     group,
                 );
             }
         }
         match self.groups.get(&group) {
             Some(candidates) => {
-                ShieldChoice::ordered(candidates, &key, format!("group:{}", group.as_str()), group)
+                ShieldChoice::ordered(candidates, &key, ["group:", group.as_str()].concat(), group)
             }
             None => ShieldChoice::ordered(&self.default, &key, "default".into(), group),
         }
