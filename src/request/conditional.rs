@@ -48,7 +48,8 @@ pub fn evaluate(
     etag: Option<&str>,
     last_modified: Option<&str>,
 ) -> Precondition {
-    let modified = last_modified.and_then(parse_http_date);
+    // Parsed only when a date is compared: most requests compare none.
+    let modified = || last_modified.and_then(parse_http_date);
     // 1. If-Match, strong comparison; 2. else If-Unmodified-Since.
     if let Some(if_match) = c.if_match {
         let held = if_match.trim() == "*"
@@ -56,10 +57,8 @@ pub fn evaluate(
         if !held {
             return Precondition::Failed;
         }
-    } else if let (Some(since), Some(modified)) =
-        (c.if_unmodified_since.and_then(parse_http_date), modified)
-    {
-        if modified > since {
+    } else if let Some(since) = c.if_unmodified_since.and_then(parse_http_date) {
+        if modified().is_some_and(|modified| modified > since) {
             return Precondition::Failed;
         }
     }
@@ -70,10 +69,8 @@ pub fn evaluate(
         if matched {
             return Precondition::NotModified;
         }
-    } else if let (Some(since), Some(modified)) =
-        (c.if_modified_since.and_then(parse_http_date), modified)
-    {
-        if modified <= since {
+    } else if let Some(since) = c.if_modified_since.and_then(parse_http_date) {
+        if modified().is_some_and(|modified| modified <= since) {
             return Precondition::NotModified;
         }
     }
@@ -84,7 +81,7 @@ pub fn evaluate(
             etag.is_some_and(|etag| strong_eq(if_range, etag))
         } else {
             matches!(
-                (parse_http_date(if_range), modified),
+                (parse_http_date(if_range), modified()),
                 (Some(date), Some(modified)) if date == modified
             )
         };
