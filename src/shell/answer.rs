@@ -13,6 +13,8 @@ use std::borrow::Cow;
 use fastly::handle::{BodyHandle, ResponseHandle};
 use fastly::http::{FramingHeadersMode, StatusCode};
 
+use super::headers::as_text;
+
 /// A response to the client, not yet sent.
 pub struct Answer {
     pub status: u16,
@@ -62,10 +64,7 @@ impl Answer {
     /// header map would have panicked on it.
     pub fn append(&mut self, name: &'static str, value: impl Into<Cow<'static, str>>) {
         let value = value.into();
-        if value
-            .bytes()
-            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
-        {
+        if as_text(value.as_bytes()).is_some() {
             self.headers.push((name, value));
         }
     }

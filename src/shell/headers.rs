@@ -40,48 +40,28 @@ impl Headers {
         if !listed {
             names.clear();
         }
-        Headers::read_values(names, |name, values| {
-            // SAFETY: as above; `name` is valid for its length.
-            read_list(values, |buf, len, cursor, ending, written| unsafe {
-                fastly_sys::fastly_http_req::header_values_get(
-                    id,
-                    name.as_ptr(),
-                    name.len(),
-                    buf,
-                    len,
-                    cursor,
-                    ending,
-                    written,
-                )
-            })
-        })
+        Headers::read_values(
+            names,
+            values_of(id, fastly_sys::fastly_http_req::header_values_get),
+        )
     }
 
     /// Reads the headers `names` of `handle`, and no other.
     pub fn of_response(handle: &ResponseHandle, names: &[&str]) -> Headers {
-        let id = handle.as_u32();
-        Headers::read_values(nul_terminated(names), |name, values| {
-            // SAFETY: as in `of_request`.
-            read_list(values, |buf, len, cursor, ending, written| unsafe {
-                fastly_sys::fastly_http_resp::header_values_get(
-                    id,
-                    name.as_ptr(),
-                    name.len(),
-                    buf,
-                    len,
-                    cursor,
-                    ending,
-                    written,
-                )
-            })
-        })
+        Headers::read_values(
+            nul_terminated(names),
+            values_of(
+                handle.as_u32(),
+                fastly_sys::fastly_http_resp::header_values_get,
+            ),
+        )
     }
 
-    /// The headers `names`, with the values `values_of` gives for each.
-    pub fn copied<'v>(names: &[&str], mut values_of: impl FnMut(&str) -> Vec<&'v [u8]>) -> Headers {
+    /// The headers `names`, with the values `given` gives for each.
+    pub fn copied<'v>(names: &[&str], mut given: impl FnMut(&str) -> Vec<&'v [u8]>) -> Headers {
         Headers::read_values(nul_terminated(names), |name, values| {
             // The names are the `&str`s above.
-            for value in values_of(std::str::from_utf8(name).unwrap_or_default()) {
+            for value in given(std::str::from_utf8(name).unwrap_or_default()) {
                 values.extend_from_slice(value);
                 values.push(0);
             }
@@ -153,6 +133,40 @@ impl Headers {
             .iter()
             .map(|e| (e.1 - e.0 + e.3 - e.2) as usize)
             .sum()
+    }
+}
+
+/// A `header_values_get` of the request or the response ABI: the same
+/// shape for both.
+type ValuesGet = unsafe extern "C" fn(
+    u32,
+    *const u8,
+    usize,
+    *mut u8,
+    usize,
+    u32,
+    *mut i64,
+    *mut usize,
+) -> FastlyStatus;
+
+/// Reads one header's values of handle `id` with `values_get`, for
+/// [`Headers::read_values`].
+fn values_of(id: u32, values_get: ValuesGet) -> impl FnMut(&[u8], &mut Vec<u8>) -> bool {
+    move |name, values| {
+        // SAFETY: `name` is valid for its length; `read_list` passes a
+        // pointer to `len` writable bytes and reads back at most `len`.
+        read_list(values, |buf, len, cursor, ending, written| unsafe {
+            values_get(
+                id,
+                name.as_ptr(),
+                name.len(),
+                buf,
+                len,
+                cursor,
+                ending,
+                written,
+            )
+        })
     }
 }
 

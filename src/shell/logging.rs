@@ -12,7 +12,6 @@ use dl_edge::telemetry::record::{LogRecord, ServiceFields};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use dl_edge::policy::response::PLAIN_TEXT_ERROR;
 use fastly::log::{Endpoint, LogError};
 
 use super::client::ClientRequest;
@@ -311,13 +310,8 @@ fn report_panics_to(service: Arc<ServiceLog>, slot: Arc<Slot>) {
         let answered = !super::delivery::RESPONSE_SENT.swap(true, Ordering::SeqCst);
         if answered {
             let body = "bad gateway: the service failed on this request\n";
-            let mut response = fastly::Response::from_status(502);
-            for (name, value) in PLAIN_TEXT_ERROR {
-                response.set_header(name, value);
-            }
-            response.set_header("content-length", body.len().to_string());
-            response.set_body(body);
-            response.send_to_client();
+            let answer = super::origin::edge_error(502, body);
+            super::delivery::deliver(answer, false, Some(body.len() as u64));
         }
         if slot.written.swap(true, Ordering::SeqCst) {
             return;
