@@ -418,7 +418,8 @@ impl<'a> Reader<'a> {
                 return Err(self.error("invalid number"));
             }
         }
-        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+        let exponent = matches!(self.bytes.get(self.at), Some(b'e' | b'E'));
+        if exponent {
             self.at += 1;
             if let Some(b'+' | b'-') = self.bytes.get(self.at) {
                 self.at += 1;
@@ -429,7 +430,12 @@ impl<'a> Reader<'a> {
         }
         let number = &self.text[start..self.at];
         // As serde_json: a number no f64 can hold is refused, not infinity.
-        if !number.parse::<f64>().is_ok_and(f64::is_finite) {
+        // Without an exponent, fewer than 309 whole digits always fit
+        // (f64::MAX is about 1.8e308), so only the rest is converted to
+        // check: the geolocation record's coordinates, read on every
+        // request, are not.
+        let may_overflow = exponent || whole > 308;
+        if may_overflow && !number.parse::<f64>().is_ok_and(f64::is_finite) {
             return Err(self.error("number out of range"));
         }
         Ok(number)
@@ -762,5 +768,21 @@ mod tests {
             uint("\"1\""),
             Err(Error::new("expected a whole number, found a string"))
         );
+    }
+
+    /// Only a number that may not fit an f64 is converted to check it:
+    /// without an exponent, 308 whole digits always fit and 309 may not,
+    /// and serde_json agrees on each side of that line.
+    #[test]
+    fn numbers_near_the_f64_limit_are_read_as_serde_json_reads_them() {
+        let fits = "9".repeat(308);
+        let too_big = "9".repeat(309);
+        for text in [fits.as_str(), too_big.as_str(), "-1.5", "1e308", "2e308", "1E-400"] {
+            let ours = read(text, |r| r.skip()).is_ok();
+            let serde = serde_json::from_str::<serde_json::Value>(text).is_ok();
+            assert_eq!(ours, serde, "{text}");
+        }
+        assert!(read(&fits, |r| r.skip()).is_ok());
+        assert!(read(&too_big, |r| r.skip()).is_err());
     }
 }
