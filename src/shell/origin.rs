@@ -401,7 +401,28 @@ fn origin_method(fetch: &Fetch) -> Method {
 ///
 /// The hook runs only when the response comes from the origin, so whether
 /// it ran tells a cache hit from a miss: the cache state the log reports.
+#[inline(always)]
 fn send(
+    request: Request,
+    backend: &Backend,
+    fetch: &Fetch,
+    settings: &CacheSettings,
+    source: Source,
+) -> Result<(Box<Response>, &'static str), SendError> {
+    // The two sends are made one after the other, not one inside the
+    // other: the deeper of them is then a frame shallower (stack depth,
+    // see `shell`).
+    match send_hooked(request, backend, fetch, settings, source) {
+        Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
+            send_uncached(e.into_sent_req(), backend)
+        }
+        sent => sent,
+    }
+}
+
+/// The send with the after-send hook (see [`send`]).
+#[inline(never)]
+fn send_hooked(
     request: Request,
     backend: &Backend,
     fetch: &Fetch,
@@ -439,9 +460,6 @@ fn send(
         Ok(())
     });
     match hooked.send(backend) {
-        Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
-            send_uncached(e.into_sent_req(), backend)
-        }
         Ok(response) if fetched.load(Ordering::Relaxed) => Ok((Box::new(response), "miss")),
         Ok(response) => Ok((Box::new(response), "hit")),
         Err(e) => Err(e),

@@ -777,7 +777,14 @@ mod tests {
     fn numbers_near_the_f64_limit_are_read_as_serde_json_reads_them() {
         let fits = "9".repeat(308);
         let too_big = "9".repeat(309);
-        for text in [fits.as_str(), too_big.as_str(), "-1.5", "1e308", "2e308", "1E-400"] {
+        for text in [
+            fits.as_str(),
+            too_big.as_str(),
+            "-1.5",
+            "1e308",
+            "2e308",
+            "1E-400",
+        ] {
             let ours = read(text, |r| r.skip()).is_ok();
             let serde = serde_json::from_str::<serde_json::Value>(text).is_ok();
             assert_eq!(ours, serde, "{text}");
