@@ -1,7 +1,8 @@
-//! Small pure building blocks every layer may use: a stable hash, hex, UTC
-//! dates and JSON config values. They know nothing of requests.
+//! Small pure building blocks every layer may use: a stable hash, header
+//! lists, hex, UTC dates and JSON config values. They know nothing of requests.
 
 pub mod fnv;
+pub mod headers;
 pub mod hex;
 pub mod json;
 pub mod utc;

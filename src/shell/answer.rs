@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use fastly::handle::{BodyHandle, ResponseHandle};
 use fastly::http::{FramingHeadersMode, StatusCode};
 
-use super::headers::as_text;
+use dl_edge::primitives::headers::as_text;
 
 /// A response to the client, not yet sent.
 pub struct Answer {

@@ -10,7 +10,7 @@ use dl_edge::request::conditional::Conditions;
 use dl_edge::telemetry::record::RequestMeta;
 use fastly::handle::{client_request_and_body, RequestHandle};
 
-use super::headers::{read_one, Headers};
+use super::headers::{self, read_one};
 
 /// The client request and what the core needs from it.
 pub struct ClientRequest {
@@ -62,7 +62,7 @@ impl ClientRequest {
             .get_method(32)
             .or_else(|e| handle.get_method(e.needed_buf_size))
             .map_or_else(|_| String::new(), |m| m.as_str().to_owned());
-        let headers = Headers::of_request(&handle);
+        let headers = headers::of_request(&handle);
         // The body stays unread: a download request has none.
         drop(body);
         let header = |name: &str| headers.text(name);

@@ -23,9 +23,10 @@ use fastly::{Backend, Request, Response};
 
 use super::answer::{Answer, AnswerBody};
 use super::client::ClientRequest;
-use super::headers::{as_text, Headers};
+use super::headers;
 use super::secrets;
 use super::shielding::{Hop, SHIELD_HEADER};
+use dl_edge::primitives::headers::{as_text, Headers};
 
 /// The response for a fetch decision, ready to send, and what the log
 /// needs to know about how it was made.
@@ -511,7 +512,7 @@ fn take_apart(
         (headers, origin.take_body().into_handle(), Some(origin))
     } else {
         let (handle, body) = origin.into_handles();
-        (Headers::of_response(&handle, &names), body, None)
+        (headers::of_response(&handle, &names), body, None)
     };
     let answer = OriginAnswer {
         status,

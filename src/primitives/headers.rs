@@ -1,0 +1,191 @@
+//! A request's or a response's headers, held as the host lists them:
+//! NUL-terminated names in one buffer, NUL-terminated values in another,
+//! and an entry per value. The Compute shell fills it through the raw ABI
+//! (one host call per header read, no buffer per value); what it holds
+//! is read here.
+
+/// Headers of a request or response, in the order they were read.
+#[derive(Debug, Default)]
+pub struct Headers {
+    /// NUL-terminated names.
+    names: Vec<u8>,
+    /// NUL-terminated values.
+    values: Vec<u8>,
+    /// One entry per value: (name start, name end, value start, value end).
+    entries: Vec<(u32, u32, u32, u32)>,
+}
+
+impl Headers {
+    /// The headers `names`, with the values `given` gives for each.
+    pub fn copied<'v>(names: &[&str], mut given: impl FnMut(&str) -> Vec<&'v [u8]>) -> Headers {
+        Headers::read(nul_terminated(names), |name, values| {
+            // The names are the `&str`s above.
+            for value in given(std::str::from_utf8(name).unwrap_or_default()) {
+                values.extend_from_slice(value);
+                values.push(0);
+            }
+            true
+        })
+    }
+
+    /// Appends the values of each NUL-terminated name in `names` with
+    /// `read`, which appends them to its buffer NUL-terminated, as the
+    /// host lists them, and says whether it could.
+    pub fn read(names: Vec<u8>, mut read: impl FnMut(&[u8], &mut Vec<u8>) -> bool) -> Headers {
+        let mut values = Vec::new();
+        let mut entries = Vec::new();
+        let mut start = 0;
+        while let Some(end) = names[start..]
+            .iter()
+            .position(|&b| b == 0)
+            .map(|n| start + n)
+        {
+            let name = &names[start..end];
+            let from = values.len();
+            if !read(name, &mut values) {
+                values.truncate(from);
+            }
+            let mut at = from;
+            while let Some(stop) = values[at..].iter().position(|&b| b == 0).map(|n| at + n) {
+                entries.push((start as u32, end as u32, at as u32, stop as u32));
+                at = stop + 1;
+            }
+            start = end + 1;
+        }
+        Headers {
+            names,
+            values,
+            entries,
+        }
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.entries
+            .iter()
+            .filter(move |e| {
+                self.names[e.0 as usize..e.1 as usize].eq_ignore_ascii_case(name.as_bytes())
+            })
+            .map(|e| &self.values[e.2 as usize..e.3 as usize])
+    }
+
+    /// The first value of `name` as text; a value that is not visible
+    /// ASCII reads as U+FFFD, as `HeaderValue::to_str` refuses it.
+    pub fn text(&self, name: &str) -> Option<String> {
+        let value = self.all(name).next()?;
+        Some(as_text(value).unwrap_or("\u{fffd}").to_owned())
+    }
+
+    /// The first value of `name`, if it is text.
+    pub fn str<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        as_text(self.all(name).next()?)
+    }
+
+    /// Whether `name` came more than once.
+    pub fn repeats(&self, name: &str) -> bool {
+        self.all(name).nth(1).is_some()
+    }
+
+    /// The bytes of every name and value, counted once per value.
+    pub fn size(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|e| (e.1 - e.0 + e.3 - e.2) as usize)
+            .sum()
+    }
+}
+
+/// A header value as text, if it is visible ASCII (or tabs), as
+/// `HeaderValue::to_str` requires.
+pub fn as_text(value: &[u8]) -> Option<&str> {
+    let visible = value
+        .iter()
+        .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
+    // Visible ASCII is UTF-8.
+    visible.then(|| std::str::from_utf8(value).ok()).flatten()
+}
+
+/// `names`, each followed by a NUL, as the host lists them.
+pub fn nul_terminated(names: &[&str]) -> Vec<u8> {
+    let mut list = Vec::with_capacity(names.iter().map(|n| n.len() + 1).sum());
+    for name in names {
+        list.extend_from_slice(name.as_bytes());
+        list.push(0);
+    }
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the host lists: each name's values NUL-terminated, a name
+    /// asked for and absent reads nothing, and a refused read counts as
+    /// absent.
+    fn listed() -> Headers {
+        Headers::read(
+            nul_terminated(&["Content-Type", "ETag", "x-absent", "Range", "x-refused"]),
+            |name, values| match name {
+                b"Content-Type" => {
+                    values.extend_from_slice(b"text/plain\0");
+                    true
+                }
+                b"ETag" => {
+                    values.extend_from_slice(b"\"a\"\0\"b\"\0");
+                    true
+                }
+                b"Range" => {
+                    values.extend_from_slice(b"bytes=0-\xff\0");
+                    true
+                }
+                b"x-refused" => {
+                    values.extend_from_slice(b"partial");
+                    false
+                }
+                _ => true,
+            },
+        )
+    }
+
+    #[test]
+    fn values_are_found_by_name_in_order_whatever_the_case() {
+        let h = listed();
+        let etags: Vec<&[u8]> = h.all("etag").collect();
+        assert_eq!(etags, [&b"\"a\""[..], &b"\"b\""[..]]);
+        assert_eq!(h.str("content-type"), Some("text/plain"));
+        assert!(h.repeats("ETAG") && !h.repeats("content-type"));
+        assert_eq!(h.all("x-absent").count(), 0);
+        assert_eq!(h.all("x-refused").count(), 0, "a refused read is absent");
+        // Every name's bytes once per value, and every value's.
+        assert_eq!(h.size(), 12 + 10 + 2 * (4 + 3) + 5 + 9);
+    }
+
+    /// A value that is not visible ASCII is no text: `str` gives nothing
+    /// and `text` gives U+FFFD, as `HeaderValue::to_str` refuses it.
+    #[test]
+    fn values_that_are_not_text_are_told_apart() {
+        let h = listed();
+        assert_eq!(h.str("range"), None);
+        assert_eq!(h.text("range").as_deref(), Some("\u{fffd}"));
+        assert_eq!(h.text("etag").as_deref(), Some("\"a\""));
+        assert_eq!(as_text(b"a\tb c"), Some("a\tb c"));
+        for bad in [&b"a\nb"[..], b"\x7f", "é".as_bytes()] {
+            assert_eq!(as_text(bad), None, "{bad:?}");
+        }
+    }
+
+    /// Copied from values given by name (a stale hit's header map) reads
+    /// the same as listed by the host.
+    #[test]
+    fn copied_headers_read_as_listed_ones() {
+        let copied = Headers::copied(&["content-type", "etag", "x-absent"], |name| match name {
+            "content-type" => vec![&b"text/plain"[..]],
+            "etag" => vec![&b"\"a\""[..], &b"\"b\""[..]],
+            _ => Vec::new(),
+        });
+        let listed = listed();
+        for name in ["content-type", "etag", "x-absent"] {
+            assert!(copied.all(name).eq(listed.all(name)), "{name}");
+        }
+    }
+}
