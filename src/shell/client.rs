@@ -178,9 +178,10 @@ fn raw_uri(handle: &RequestHandle) -> String {
     let read = read_one(&mut buf, |ptr, len, written| unsafe {
         fastly_sys::fastly_http_req::uri_get(handle.as_u32(), ptr, len, written)
     });
-    if read {
-        String::from_utf8_lossy(&buf).into_owned()
-    } else {
-        String::new()
+    if !read {
+        return String::new();
     }
+    // Kept as read when it is UTF-8, as it nearly always is; copied only
+    // to replace what is not.
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
