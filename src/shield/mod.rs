@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::artifact::classify::{Class, Classification};
 use crate::locality::RegionGroup;
+use crate::primitives::decimal;
 use crate::primitives::json::{self, Reader};
 pub use pops::SHIELDS;
 pub use version_range::{RangeError, RangeReason, VersionRange};
@@ -471,16 +472,12 @@ impl Plan {
         };
         // `1`, `1.31` or `1.31.0`, written without `fmt`: this runs on
         // every fetch.
-        let mut key = String::with_capacity(16);
-        for (i, n) in [version.major, version.minor, version.patch][..parts]
-            .iter()
-            .enumerate()
-        {
-            if i > 0 {
-                key.push('.');
-            }
-            key.push_str(itoa::Buffer::new().format(*n));
-        }
+        let key = decimal::joined(
+            [version.major, version.minor, version.patch]
+                .into_iter()
+                .take(parts),
+            '.',
+        );
         let version_matches = |r: &Rule| {
             r.versions
                 .as_ref()

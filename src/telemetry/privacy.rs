@@ -48,16 +48,7 @@ pub fn client_ip(ip: Option<IpAddr>, mode: IpMode, salt: Option<&[u8]>) -> Optio
 /// every log line.
 fn text(ip: IpAddr) -> String {
     match ip {
-        IpAddr::V4(v4) => {
-            let mut out = String::with_capacity(15);
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                out.push_str(itoa::Buffer::new().format(octet));
-            }
-            out
-        }
+        IpAddr::V4(v4) => crate::primitives::decimal::joined(v4.octets(), '.'),
         IpAddr::V6(v6) => v6.to_string(),
     }
 }
