@@ -13,11 +13,13 @@
 //! at request time, except the `cloud_region` string a [`Locality`] carries
 //! for the log.
 
+mod block_table;
 mod cloud_ranges;
 
 use std::net::IpAddr;
 
 use crate::primitives::json;
+use block_table::BlockTable;
 
 /// What the platform knows about the client's network location.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,49 +85,29 @@ pub struct CloudRegion {
 /// `None`.
 pub fn cloud_region(ip: IpAddr) -> Option<CloudRegion> {
     let index = match ip {
-        IpAddr::V4(v4) => find_v4(u32::from(v4)),
+        IpAddr::V4(v4) => V4.find(u32::from(v4)),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => find_v4(u32::from(v4)),
-            None => find(
-                cloud_ranges::V6_FIRST,
-                cloud_ranges::V6_HOST_BITS,
-                cloud_ranges::V6_REGION,
-                (u128::from(v6) >> 64) as u64,
-            ),
+            Some(v4) => V4.find(u32::from(v4)),
+            None => V6.find((u128::from(v6) >> 64) as u64),
         },
     }?;
     let (cloud, region) = cloud_ranges::REGIONS[usize::from(index)];
     Some(CloudRegion { cloud, region })
 }
 
-/// The region index of the block holding `x` in a sorted, disjoint table.
-fn find_v4(x: u32) -> Option<u8> {
-    find(
-        cloud_ranges::V4_FIRST,
-        cloud_ranges::V4_HOST_BITS,
-        cloud_ranges::V4_REGION,
-        x,
-    )
-}
+/// The IPv4 table.
+const V4: BlockTable<u32> = BlockTable {
+    index: cloud_ranges::V4_INDEX,
+    at: cloud_ranges::V4_AT,
+    blocks: cloud_ranges::V4_BLOCKS,
+};
 
-/// The region of the block holding `x`, over parallel sorted arrays: the
-/// last block starting at or before `x`, if `x` is within its
-/// `2^host_bits` addresses.
-fn find<T: Copy + Ord + Into<u64>>(
-    first: &[T],
-    host_bits: &[u8],
-    region: &[u8],
-    x: T,
-) -> Option<u8> {
-    let i = first.partition_point(|&f| f <= x).checked_sub(1)?;
-    let offset = x.into() - first[i].into();
-    // A shift by 64 (a block of the whole IPv6 top half) leaves nothing.
-    let within = offset
-        .checked_shr(u32::from(*host_bits.get(i)?))
-        .unwrap_or(0)
-        == 0;
-    within.then(|| region[i])
-}
+/// The IPv6 table, by the top 64 bits of an address.
+const V6: BlockTable<u64> = BlockTable {
+    index: cloud_ranges::V6_INDEX,
+    at: cloud_ranges::V6_AT,
+    blocks: cloud_ranges::V6_BLOCKS,
+};
 
 /// A coarse area of the world that shares shield candidates.
 ///

@@ -5,10 +5,8 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
 
-use super::cloud_ranges::{
-    DROPPED, REGIONS, SYNC_TOKENS, V4_FIRST, V4_HOST_BITS, V4_REGION, V6_FIRST, V6_HOST_BITS,
-    V6_REGION,
-};
+use super::block_table::Block;
+use super::cloud_ranges::{DROPPED, REGIONS, SYNC_TOKENS};
 use super::*;
 
 fn ip(s: &str) -> IpAddr {
@@ -80,46 +78,46 @@ fn the_extremes_of_the_address_space_are_not_clouds() {
 }
 
 /// The tables are what `find` needs: sorted, disjoint, aligned blocks
-/// with valid region indexes, and REGIONS sorted without duplicates.
+/// with valid region indexes, an index holding each run's first address,
+/// and REGIONS sorted without duplicates.
 #[test]
 fn tables_are_sorted_and_disjoint() {
-    fn check<T: Copy + Into<u64>>(
-        name: &str,
-        bits: u32,
-        first: &[T],
-        host_bits: &[u8],
-        region: &[u8],
-    ) {
-        assert!(!first.is_empty(), "{name} is empty");
-        assert_eq!(first.len(), host_bits.len(), "{name}: parallel arrays");
-        assert_eq!(first.len(), region.len(), "{name}: parallel arrays");
+    fn check<T: Copy + Ord + Into<u128>>(name: &str, bits: u32, table: &BlockTable<T>) {
+        assert!(!table.index.is_empty(), "{name} is empty");
+        assert_eq!(table.index.len(), table.at.len(), "{name}: index and runs");
+        let blocks: Vec<Block> = table.blocks().collect();
         let mut next_free = 0u128;
-        for i in 0..first.len() {
-            let start = u128::from(first[i].into());
-            let size = 1u128 << host_bits[i];
+        for (i, block) in blocks.iter().enumerate() {
+            let size = 1u128 << block.host_bits;
             assert!(
-                u32::from(host_bits[i]) <= bits,
+                u32::from(block.host_bits) <= bits,
                 "{name}: block {i} wider than the space"
             );
-            assert_eq!(start % size, 0, "{name}: block {i} is not aligned");
+            assert_eq!(block.first % size, 0, "{name}: block {i} is not aligned");
             assert!(
-                start >= next_free,
+                block.first >= next_free,
                 "{name}: block {i} overlaps the one before"
             );
-            next_free = start + size;
+            next_free = block.first + size;
             assert!(
-                usize::from(region[i]) < REGIONS.len(),
+                usize::from(block.region) < REGIONS.len(),
                 "{name}: bad index {}",
-                region[i]
+                block.region
             );
         }
         assert!(
             next_free <= 1u128 << bits,
             "{name}: past the end of the space"
         );
+        // Each run starts where the index says, and no run is empty.
+        let run = blocks.len().div_ceil(table.index.len());
+        for (r, &first) in table.index.iter().enumerate() {
+            assert_eq!(blocks[r * run].first, first.into(), "{name}: run {r}");
+        }
+        assert!(table.at.windows(2).all(|w| w[0] < w[1]), "{name}: runs");
     }
-    check("V4", 32, V4_FIRST, V4_HOST_BITS, V4_REGION);
-    check("V6", 64, V6_FIRST, V6_HOST_BITS, V6_REGION);
+    check("V4", 32, &V4);
+    check("V6", 64, &V6);
     assert!(
         REGIONS.windows(2).all(|w| w[0] < w[1]),
         "REGIONS not sorted and unique"
@@ -130,6 +128,46 @@ fn tables_are_sorted_and_disjoint() {
     for &dropped in DROPPED {
         assert!(!REGIONS.contains(&dropped), "{dropped:?} should be dropped");
     }
+}
+
+/// `find` gives what a plain search of every block gives, at each block's
+/// edges and just outside them, which are the edges of the runs and of
+/// the gaps between blocks too.
+#[test]
+fn lookups_agree_with_a_search_of_every_block() {
+    fn check<T: Copy + Ord + Into<u128> + TryFrom<u128>>(name: &str, table: &BlockTable<T>) {
+        let blocks: Vec<Block> = table.blocks().collect();
+        // The last block starting at or before `x`, if it holds `x`.
+        let plain = |x: u128| {
+            let i = blocks.partition_point(|b| b.first <= x).checked_sub(1)?;
+            let b = blocks[i];
+            (x - b.first < 1u128 << b.host_bits).then_some(b.region)
+        };
+        let mut probes = 0;
+        for block in &blocks {
+            let last = block.first + (1u128 << block.host_bits) - 1;
+            for x in [
+                block.first.checked_sub(1),
+                Some(block.first),
+                Some(last),
+                last.checked_add(1),
+            ] {
+                let Some(Ok(addr)) = x.map(T::try_from) else {
+                    continue;
+                };
+                assert_eq!(
+                    table.find(addr),
+                    plain(x.unwrap()),
+                    "{name}: {:#x}",
+                    x.unwrap()
+                );
+                probes += 1;
+            }
+        }
+        assert!(probes >= blocks.len() * 3, "{name}: {probes} probes");
+    }
+    check("V4", &V4);
+    check("V6", &V6);
 }
 
 /// Every region in the tables has a group: a new region in the data
