@@ -76,9 +76,10 @@ pub fn fetch(
 ) -> Fetched {
     let mut hop = hop;
     let mut shield_failures = Vec::new();
+    let http_cache = client.offers_http_cache();
     let mut fetched = loop {
         match hop {
-            Hop::Origin => break fetch_from_origin(client, fetch, config, to_edge),
+            Hop::Origin => break fetch_from_origin(client, fetch, config, to_edge, http_cache),
             Hop::Shield(shield) => {
                 let header = shield.header();
                 // `send` resends without the cache hook where Viceroy
@@ -90,6 +91,7 @@ pub fn fetch(
                     fetch,
                     &config.cache,
                     Source::Shield,
+                    http_cache,
                 ) {
                     Ok(sent) => {
                         let mut fetched =
@@ -150,6 +152,7 @@ fn fetch_from_origin(
     fetch: &Fetch,
     config: &Config,
     to_edge: bool,
+    http_cache: bool,
 ) -> Fetched {
     let target = &fetch.target;
     let mut bucket = target.bucket.as_str();
@@ -158,7 +161,7 @@ fn fetch_from_origin(
     let mut alternates = target.alternates.iter().peekable();
     let mut failures = Vec::new();
     loop {
-        let attempt = attempt(bucket, &origin, fetch, config);
+        let attempt = attempt(bucket, &origin, fetch, config, http_cache);
         let result = match &attempt {
             Ok((response, _)) => AttemptResult::Status(response.get_status().as_u16()),
             Err(_) => AttemptResult::Unreachable,
@@ -221,6 +224,7 @@ fn attempt(
     origin: &OriginRequest,
     fetch: &Fetch,
     config: &Config,
+    http_cache: bool,
 ) -> Result<(Box<Response>, &'static str), Failure> {
     let failure = |reason: String, credentials| Failure {
         reason,
@@ -245,13 +249,20 @@ fn attempt(
     for (name, value) in signature.iter().flatten() {
         request.set_header(*name, value);
     }
-    let (response, cache_state) = send(request, &backend, fetch, &config.cache, Source::Origin)
-        .map_err(|e| {
-            failure(
-                format!("bucket {bucket} unreachable: {:?}", e.root_cause()),
-                false,
-            )
-        })?;
+    let (response, cache_state) = send(
+        request,
+        &backend,
+        fetch,
+        &config.cache,
+        Source::Origin,
+        http_cache,
+    )
+    .map_err(|e| {
+        failure(
+            format!("bucket {bucket} unreachable: {:?}", e.root_cause()),
+            false,
+        )
+    })?;
     let status = response.get_status().as_u16();
     if signed && (status == 401 || status == 403) {
         return Err(failure(
@@ -396,9 +407,11 @@ fn origin_method(fetch: &Fetch) -> Method {
 /// Sends with an after-send hook that applies the cache policy once the
 /// status is known (a TTL set before sending would also apply to a 404).
 ///
-/// Viceroy refuses the hook with `HttpCacheApiUnsupported` before sending
-/// anything, and hands the request back in the error: it is sent again
-/// uncached (a pass ignores the hook), not built again.
+/// Where the platform offers no HTTP cache API (`http_cache` false, see
+/// [`ClientRequest::offers_http_cache`]: Viceroy), it sends uncached (a
+/// pass) at once. Should the hooked send be refused all the same
+/// (`HttpCacheApiUnsupported`, before anything is sent), the request comes
+/// back in the error and is sent uncached, not built again.
 ///
 /// The hook runs only when the response comes from the origin, so whether
 /// it ran tells a cache hit from a miss: the cache state the log reports.
@@ -409,7 +422,11 @@ fn send(
     fetch: &Fetch,
     settings: &CacheSettings,
     source: Source,
+    http_cache: bool,
 ) -> Result<(Box<Response>, &'static str), SendError> {
+    if !http_cache {
+        return send_uncached(request, backend);
+    }
     // The two sends are made one after the other, not one inside the
     // other: the deeper of them is then a frame shallower (stack depth,
     // see `shell`).
