@@ -1,0 +1,99 @@
+//! The floor for side-by-side benchmarks: the pass-through plus the
+//! platform work every dl-edge request must do, done the cheapest way and
+//! with no decisions. Whatever dl-edge costs more than this module is its
+//! own work (parsing, deciding, building the line); whatever this module
+//! costs more than the pass-through is the platform's price for reading
+//! the config, locating the client and writing the log line, which no
+//! implementation of the service can avoid (issue 15,
+//! docs/performance.md).
+//!
+//! Per request, as dl-edge with the production store:
+//! - the Config Store's `snapshot` and `overrides` (two reads);
+//! - the client's geolocation (one read of its record);
+//! - whether the platform offers the HTTP cache API (one question);
+//! - the object from the `gcs` backend, passed to the client as is;
+//! - one log line of a typical request line's length (1,200 bytes) to
+//!   the `splunk` endpoint.
+//!
+//! It asks for the object by its bucket path, as the pass-through does.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    use std::io::Write;
+
+    let (handle, body) = fastly::handle::client_request_and_body();
+    let ip = handle.client_ip_addr();
+    let cache_api = http_cache_offered(&handle);
+    let mut request = fastly::Request::from_handles(handle, Some(body));
+    let store = fastly::config_store::ConfigStore::try_open("dl_edge_config").ok();
+    let snapshot = store
+        .as_ref()
+        .and_then(|s| s.try_get("snapshot").ok().flatten());
+    let overrides = store
+        .as_ref()
+        .and_then(|s| s.try_get("overrides").ok().flatten());
+    let geo = ip.map(geo_record);
+    request.set_header("host", "storage.googleapis.com");
+    match request.send("gcs") {
+        Ok(response) => response.send_to_client(),
+        Err(_) => fastly::Response::from_status(503).send_to_client(),
+    }
+    // What was read goes into the line, so that none of it is optimised
+    // away; the rest of the line is padding to a typical length.
+    let mut line = format!(
+        "{{\"snapshot\":{},\"overrides\":{},\"geo\":{},\"cache_api\":{cache_api},\"pad\":\"",
+        snapshot.map_or(0, |s| s.len()),
+        overrides.map_or(0, |s| s.len()),
+        geo.map_or(0, |g| g.len()),
+    );
+    while line.len() < 1_198 {
+        line.push('x');
+    }
+    line.push_str("\"}");
+    if let Ok(mut endpoint) = fastly::log::Endpoint::try_from_name("splunk") {
+        let _ = endpoint.write_all(line.as_bytes());
+    }
+}
+
+/// The platform's geolocation record for `ip`, as JSON text.
+#[cfg(target_arch = "wasm32")]
+fn geo_record(ip: std::net::IpAddr) -> Vec<u8> {
+    let octets = match ip {
+        std::net::IpAddr::V4(ip) => ip.octets().to_vec(),
+        std::net::IpAddr::V6(ip) => ip.octets().to_vec(),
+    };
+    let mut record = vec![0u8; 1024];
+    let mut written = 0;
+    // SAFETY: the host writes at most `record.len()` bytes into `record`
+    // and their count into `written`.
+    let status = unsafe {
+        fastly_sys::fastly_geo::lookup(
+            octets.as_ptr(),
+            octets.len(),
+            record.as_mut_ptr(),
+            record.len(),
+            &mut written,
+        )
+    };
+    record.truncate(if status.is_ok() { written } else { 0 });
+    record
+}
+
+/// Whether the platform offers the HTTP cache API, asked of the client's
+/// request as dl-edge asks it (`ClientRequest::offers_http_cache`).
+#[cfg(target_arch = "wasm32")]
+fn http_cache_offered(handle: &fastly::handle::RequestHandle) -> bool {
+    let mut cacheable = 0;
+    // SAFETY: the handle is the open client request; the host writes one
+    // u32.
+    let status = unsafe {
+        fastly_sys::fastly_http_cache::is_request_cacheable(handle.as_u32(), &mut cacheable)
+    };
+    status != fastly_shared::FastlyStatus::UNSUPPORTED
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("floor is a Fastly Compute program: build it with --target wasm32-wasip1");
+    std::process::exit(2);
+}
