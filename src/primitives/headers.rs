@@ -115,6 +115,23 @@ pub fn nul_terminated(names: &[&str]) -> Vec<u8> {
     list
 }
 
+/// Those of `wanted` that the host listed in `sent` (names, each followed
+/// by a NUL), in `wanted`'s order, as [`nul_terminated`] writes them.
+/// Names compare without regard to case. Asking for the values of only
+/// these saves a host call for each wanted header the origin did not send.
+pub fn sent_of(sent: &[u8], wanted: &[&str]) -> Vec<u8> {
+    let listed = |name: &str| {
+        sent.split(|&b| b == 0)
+            .any(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+    };
+    let mut list = Vec::with_capacity(wanted.iter().map(|n| n.len() + 1).sum());
+    for name in wanted.iter().filter(|w| listed(w)) {
+        list.extend_from_slice(name.as_bytes());
+        list.push(0);
+    }
+    list
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +204,15 @@ mod tests {
         for name in ["content-type", "etag", "x-absent"] {
             assert!(copied.all(name).eq(listed.all(name)), "{name}");
         }
+    }
+
+    #[test]
+    fn only_wanted_names_the_host_listed_are_asked_for() {
+        let sent = b"x-goog-hash\0Content-Type\0etag\0x-goog-hash\0";
+        let wanted = ["content-type", "content-length", "ETag", "age"];
+        assert_eq!(sent_of(sent, &wanted), b"content-type\0ETag\0");
+        assert_eq!(sent_of(b"", &wanted), b"");
+        // A prefix of a listed name is not that name.
+        assert_eq!(sent_of(b"content-typed\0", &wanted), b"");
     }
 }

@@ -189,7 +189,8 @@ fn geo(ip: IpAddr) -> Option<Geo> {
     // reads back at most `len` written.
     let read = read_one(&mut record, |ptr, len, written| unsafe {
         fastly_sys::fastly_geo::lookup(octets.as_ptr(), octets.len(), ptr, len, written)
-    });
+    })
+    .is_ok();
     Geo::from_json(std::str::from_utf8(&record).ok().filter(|_| read)?)
 }
 
@@ -204,7 +205,8 @@ fn raw_uri(handle: &RequestHandle) -> String {
     // reads back at most `len` written.
     let read = read_one(&mut buf, |ptr, len, written| unsafe {
         fastly_sys::fastly_http_req::uri_get(handle.as_u32(), ptr, len, written)
-    });
+    })
+    .is_ok();
     if !read {
         return String::new();
     }

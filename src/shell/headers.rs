@@ -8,7 +8,7 @@
 //! 90 allocations and 59 KB per request (docs/performance.md); the
 //! origin's answer is read for its kept headers.
 
-use dl_edge::primitives::headers::{nul_terminated, Headers};
+use dl_edge::primitives::headers::{nul_terminated, sent_of, Headers};
 use fastly::handle::{RequestHandle, ResponseHandle};
 use fastly_shared::FastlyStatus;
 
@@ -26,7 +26,7 @@ pub fn of_request(handle: &RequestHandle) -> Headers {
     let listed = read_list(&mut names, |buf, len, cursor, ending, written| unsafe {
         fastly_sys::fastly_http_req::header_names_get(id, buf, len, cursor, ending, written)
     });
-    if !listed {
+    if !listed.is_ok() {
         names.clear();
     }
     Headers::read(
@@ -35,14 +35,26 @@ pub fn of_request(handle: &RequestHandle) -> Headers {
     )
 }
 
-/// Reads the headers `names` of `handle`, and no other.
-pub fn of_response(handle: &ResponseHandle, names: &[&str]) -> Headers {
+/// Reads the headers `wanted` of `handle`, and no other: the names it has
+/// first (one host call), then the values of those of `wanted` among them
+/// (one each). If the host cannot list its names, each of `wanted` is
+/// asked for.
+pub fn of_response(handle: &ResponseHandle, wanted: &[&str]) -> Headers {
+    let id = handle.as_u32();
+    let mut sent = Vec::new();
+    // SAFETY: `read_list` passes a pointer to `len` writable bytes and
+    // reads back at most `len` written.
+    let listed = read_list(&mut sent, |buf, len, cursor, ending, written| unsafe {
+        fastly_sys::fastly_http_resp::header_names_get(id, buf, len, cursor, ending, written)
+    });
+    let names = if listed.is_ok() {
+        sent_of(&sent, wanted)
+    } else {
+        nul_terminated(wanted)
+    };
     Headers::read(
-        nul_terminated(names),
-        values_of(
-            handle.as_u32(),
-            fastly_sys::fastly_http_resp::header_values_get,
-        ),
+        names,
+        values_of(id, fastly_sys::fastly_http_resp::header_values_get),
     )
 }
 
@@ -77,16 +89,18 @@ fn values_of(id: u32, values_get: ValuesGet) -> impl FnMut(&[u8], &mut Vec<u8>) 
                 written,
             )
         })
+        .is_ok()
     }
 }
 
 /// Appends what the host writes through a cursor (header names, or one
 /// header's values, NUL-terminated) to `out`, growing it when the host
-/// says it is too small. False if the host refused it.
+/// says it is too small. `OK`, or the status with which the host refused
+/// it.
 pub fn read_list(
     out: &mut Vec<u8>,
     mut call: impl FnMut(*mut u8, usize, u32, &mut i64, &mut usize) -> FastlyStatus,
-) -> bool {
+) -> FastlyStatus {
     let mut cursor = 0u32;
     let mut want = 512;
     loop {
@@ -108,24 +122,25 @@ pub fn read_list(
                 // SAFETY: the host initialised `written` (≤ `len`) bytes.
                 unsafe { out.set_len(out.len() + written.min(len)) };
                 if ending < 0 {
-                    return true;
+                    return FastlyStatus::OK;
                 }
                 cursor = ending as u32;
                 want = 512;
             }
             FastlyStatus::BUFLEN if written > len && written <= MAX_LIST => want = written,
-            _ => return false,
+            refused => return refused,
         }
     }
 }
 
 /// Appends one value the host writes in one go (the request URI, a
-/// geolocation record) to `out`, growing it as [`read_list`] does. `call`
-/// gets a pointer to `len` writable bytes and says how many it wrote.
+/// geolocation record, a Config Store value) to `out`, growing it as
+/// [`read_list`] does, and says how the host answered. `call` gets a
+/// pointer to `len` writable bytes and says how many it wrote.
 pub fn read_one(
     out: &mut Vec<u8>,
     mut call: impl FnMut(*mut u8, usize, &mut usize) -> FastlyStatus,
-) -> bool {
+) -> FastlyStatus {
     read_list(out, |ptr, len, _cursor, ending, written| {
         // No cursor: the ending says this is the last.
         *ending = -1;
