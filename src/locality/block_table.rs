@@ -5,7 +5,7 @@
 //! its region: mostly three bytes, where a first address and two bytes
 //! took six (IPv4) or ten (IPv6). The first address of every run is kept
 //! in an index. A lookup searches the index, then decodes one run of at
-//! most 32 blocks, so it touches the index and a hundred bytes of blocks
+//! most 8 blocks, so it touches the index and a few dozen bytes of blocks
 //! instead of a binary search's path through three parallel arrays. The
 //! generator (`xtask/src/cloud_ranges.rs`, `compact`) writes the format.
 
@@ -13,7 +13,7 @@
 /// addresses, or the top 64 bits of IPv6 ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Block {
-    pub first: u128,
+    pub first: u64,
     pub host_bits: u8,
     /// An index into `cloud_ranges::REGIONS`.
     pub region: u8,
@@ -32,7 +32,7 @@ pub struct BlockTable<T: 'static> {
     pub blocks: &'static [u8],
 }
 
-impl<T: Copy + Ord + Into<u128>> BlockTable<T> {
+impl<T: Copy + Ord + Into<u64>> BlockTable<T> {
     /// The region of the block holding `x`, if one does.
     pub fn find(&self, x: T) -> Option<u8> {
         let run = self
@@ -42,7 +42,7 @@ impl<T: Copy + Ord + Into<u128>> BlockTable<T> {
         let x = x.into();
         self.run(run)
             .take_while(|block| block.first <= x)
-            .find(|block| (x - block.first) >> block.host_bits == 0)
+            .find(|block| x - block.first <= mask(block.host_bits))
             .map(|block| block.region)
     }
 
@@ -60,40 +60,56 @@ impl<T: Copy + Ord + Into<u128>> BlockTable<T> {
             .map_or(self.blocks.len(), |&at| usize::from(at));
         Run {
             bytes: &self.blocks[start..end],
-            end: self.index[run].into(),
+            next: self.index[run].into(),
         }
     }
+}
+
+/// The host part of a block's addresses: `2^host_bits - 1`, all of them
+/// for a block of the whole 64-bit space.
+fn mask(host_bits: u8) -> u64 {
+    1u64.checked_shl(host_bits.into())
+        .unwrap_or(0)
+        .wrapping_sub(1)
 }
 
 /// The blocks of one run, decoded in order.
 struct Run {
     bytes: &'static [u8],
-    /// The end of the block before (the run's first address at its start).
-    end: u128,
+    /// Just past the block before (the run's first address at its start).
+    /// Only after a block that ends the space does it wrap, and none
+    /// follows that one.
+    next: u64,
 }
 
 impl Iterator for Run {
     type Item = Block;
 
     fn next(&mut self) -> Option<Block> {
-        let (&host_bits, mut rest) = self.bytes.split_first()?;
-        let mut distance = 0u128;
-        let mut shift = 0;
-        while let Some((&byte, after)) = rest.split_first() {
-            rest = after;
-            distance |= u128::from(byte & 0x7f) << shift;
-            shift += 7;
+        let bytes = self.bytes;
+        let host_bits = *bytes.first()?;
+        // The distance, LEB128: one byte for most blocks. A valid table
+        // shifts by at most 63; the mask keeps a bad one from panicking.
+        let mut distance = 0u64;
+        let mut shift = 0u32;
+        let mut at = 1;
+        loop {
+            let byte = *bytes.get(at)?;
+            at += 1;
+            distance |= u64::from(byte & 0x7f) << (shift & 63);
             if byte < 0x80 {
                 break;
             }
+            shift += 7;
         }
-        let (&region, rest) = rest.split_first()?;
-        self.bytes = rest;
-        let size = 1u128 << host_bits;
-        // Rounded up to the block's size, a power of two (a mask, where
-        // `next_multiple_of` would divide).
-        let first = ((self.end + size - 1) & !(size - 1)) + (distance << host_bits);
-        self.end = first + size;
+        let region = *bytes.get(at)?;
+        self.bytes = &bytes[at + 1..];
+        let mask = mask(host_bits);
+        // Rounded up to the block's size, a power of two: a mask, where
+        // `next_multiple_of` would divide.
+        let aligned = self.next.wrapping_add(mask) & !mask;
+        let first = aligned + distance.checked_shl(host_bits.into()).unwrap_or(0);
+        self.next = first.wrapping_add(mask).wrapping_add(1);
         Some(Block {
             first,
             host_bits,

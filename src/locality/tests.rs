@@ -82,23 +82,23 @@ fn the_extremes_of_the_address_space_are_not_clouds() {
 /// and REGIONS sorted without duplicates.
 #[test]
 fn tables_are_sorted_and_disjoint() {
-    fn check<T: Copy + Ord + Into<u128>>(name: &str, bits: u32, table: &BlockTable<T>) {
+    fn check<T: Copy + Ord + Into<u64>>(name: &str, bits: u32, table: &BlockTable<T>) {
         assert!(!table.index.is_empty(), "{name} is empty");
         assert_eq!(table.index.len(), table.at.len(), "{name}: index and runs");
         let blocks: Vec<Block> = table.blocks().collect();
         let mut next_free = 0u128;
         for (i, block) in blocks.iter().enumerate() {
-            let size = 1u128 << block.host_bits;
+            let (first, size) = (u128::from(block.first), 1u128 << block.host_bits);
             assert!(
                 u32::from(block.host_bits) <= bits,
                 "{name}: block {i} wider than the space"
             );
-            assert_eq!(block.first % size, 0, "{name}: block {i} is not aligned");
+            assert_eq!(first % size, 0, "{name}: block {i} is not aligned");
             assert!(
-                block.first >= next_free,
+                first >= next_free,
                 "{name}: block {i} overlaps the one before"
             );
-            next_free = block.first + size;
+            next_free = first + size;
             assert!(
                 usize::from(block.region) < REGIONS.len(),
                 "{name}: bad index {}",
@@ -135,20 +135,23 @@ fn tables_are_sorted_and_disjoint() {
 /// the gaps between blocks too.
 #[test]
 fn lookups_agree_with_a_search_of_every_block() {
-    fn check<T: Copy + Ord + Into<u128> + TryFrom<u128>>(name: &str, table: &BlockTable<T>) {
+    fn check<T: Copy + Ord + Into<u64> + TryFrom<u128>>(name: &str, table: &BlockTable<T>) {
         let blocks: Vec<Block> = table.blocks().collect();
         // The last block starting at or before `x`, if it holds `x`.
         let plain = |x: u128| {
-            let i = blocks.partition_point(|b| b.first <= x).checked_sub(1)?;
+            let i = blocks
+                .partition_point(|b| u128::from(b.first) <= x)
+                .checked_sub(1)?;
             let b = blocks[i];
-            (x - b.first < 1u128 << b.host_bits).then_some(b.region)
+            (x - u128::from(b.first) < 1u128 << b.host_bits).then_some(b.region)
         };
         let mut probes = 0;
         for block in &blocks {
-            let last = block.first + (1u128 << block.host_bits) - 1;
+            let first = u128::from(block.first);
+            let last = first + (1u128 << block.host_bits) - 1;
             for x in [
-                block.first.checked_sub(1),
-                Some(block.first),
+                first.checked_sub(1),
+                Some(first),
                 Some(last),
                 last.checked_add(1),
             ] {
