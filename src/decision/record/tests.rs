@@ -176,6 +176,24 @@ fn time_client_and_request_fields() {
     );
 }
 
+/// The logged path stops at a query or a fragment, whichever comes
+/// first, after any characters.
+#[test]
+fn queries_and_fragments_are_cut_from_the_path() {
+    for (target, path, dropped) in [
+        ("/release/stable.txt", "/release/stable.txt", false),
+        ("/release/stable.txt?x=1", "/release/stable.txt", true),
+        ("/release/stable.txt#frag", "/release/stable.txt", true),
+        ("/a#b?c", "/a", true),
+        ("/ü/ß?x", "/ü/ß", true),
+        ("/?", "/", true),
+    ] {
+        let r = record_for(&meta(target));
+        assert_eq!(r.request.path, path, "{target}");
+        assert_eq!(r.request.query_dropped, dropped, "{target}");
+    }
+}
+
 #[test]
 fn a_client_that_leaves_is_recorded_without_hiding_an_earlier_error() {
     let mut r = record_for(&meta("/release/stable.txt"));
