@@ -450,7 +450,7 @@ impl<'a> Reader<'a> {
             let run = self.at;
             let Some(stop) = self.bytes[run..]
                 .iter()
-                .position(|&b| super::ESCAPED[usize::from(b)])
+                .position(|&b| super::write::ESCAPED[usize::from(b)])
             else {
                 self.at = self.bytes.len();
                 return Err(self.error("unterminated string"));
