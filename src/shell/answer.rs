@@ -83,6 +83,12 @@ impl Answer {
             .map(|(_, v)| v.as_ref())
     }
 
+    /// The body's length as its `Content-Length` says.
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
+    }
+
     /// The status and headers written into a new response handle: one
     /// host call each. With `manual_framing` the host keeps the
     /// `Content-Length` set here, as a HEAD's answer needs.

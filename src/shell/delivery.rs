@@ -40,14 +40,15 @@ pub struct Delivered {
     pub replaced: Option<(u16, u64)>,
 }
 
-/// Sends the answer. A `Content-Length` (`length`) is kept by manual
-/// framing (product rule 4: HEAD must keep it), and a fetched body that
-/// does not reach it is cut, never finished, so the client sees an
-/// incomplete response rather than a short file that looks whole.
+/// Sends the answer. Its `Content-Length` is kept by manual framing
+/// (product rule 4: HEAD must keep it), and a fetched body that does not
+/// reach it is cut, never finished, so the client sees an incomplete
+/// response rather than a short file that looks whole.
 // Its own stack frame: see `shell` on stack depth.
 #[inline(never)]
-pub fn deliver(answer: Answer, head: bool, length: Option<u64>) -> Delivered {
+pub fn deliver(answer: Answer, head: bool) -> Delivered {
     RESPONSE_SENT.store(true, Ordering::SeqCst);
+    let length = answer.content_length();
     let bodiless = head || matches!(answer.status, 204 | 304);
     let response = answer.head(length.is_some());
     let body = match answer.body {
@@ -94,11 +95,7 @@ fn read_whole(response: ResponseHandle, mut body: BodyHandle, len: u64) -> Deliv
             // Nothing was sent yet: this head is dropped unsent.
             drop(response);
             let bytes = INCOMPLETE.len() as u64;
-            deliver(
-                super::origin::edge_error(502, INCOMPLETE),
-                false,
-                Some(bytes),
-            );
+            deliver(super::origin::edge_error(502, INCOMPLETE), false);
             Delivered {
                 bytes,
                 cut: Some(cut),

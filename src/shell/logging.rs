@@ -310,8 +310,7 @@ fn report_panics_to(service: Arc<ServiceLog>, slot: Arc<Slot>) {
         let answered = !super::delivery::RESPONSE_SENT.swap(true, Ordering::SeqCst);
         if answered {
             let body = "bad gateway: the service failed on this request\n";
-            let answer = super::origin::edge_error(502, body);
-            super::delivery::deliver(answer, false, Some(body.len() as u64));
+            super::delivery::deliver(super::origin::edge_error(502, body), false);
         }
         if slot.written.swap(true, Ordering::SeqCst) {
             return;

@@ -103,11 +103,9 @@ pub fn handle_client_request() {
         }
     };
     let head = matches!(&decision, Decision::Fetch(f) if f.head);
-    let length = response
-        .header("content-length")
-        .and_then(|v| v.trim().parse().ok());
+    let length = response.content_length();
     let status = response.status;
-    let delivered = delivery::deliver(response, head, length);
+    let delivered = delivery::deliver(response, head);
     // Only delivery learns that a small body came up short and was
     // answered with a 502 instead.
     match delivered.replaced {

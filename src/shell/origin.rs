@@ -82,9 +82,9 @@ pub fn fetch(
             Hop::Origin => break fetch_from_origin(client, fetch, config, to_edge, http_cache),
             Hop::Shield(shield) => {
                 let header = shield.header();
-                // `send` resends without the cache hook where Viceroy
-                // refuses it, so any error left means the shield gave no
-                // answer.
+                // `send` goes without the cache hook where the platform
+                // has no HTTP cache API (Viceroy), so any error left means
+                // the shield gave no answer.
                 match send(
                     shield_request(fetch, config, &header),
                     &shield.backend,
