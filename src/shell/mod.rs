@@ -17,6 +17,7 @@ mod delivery;
 mod headers;
 mod logging;
 mod origin;
+mod outgoing;
 mod secrets;
 mod shielding;
 

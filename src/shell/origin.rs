@@ -15,15 +15,16 @@ use dl_edge::policy::response::{
     self, Body as planned, OriginHead, ServedObject, PLAIN_TEXT_ERROR,
 };
 use dl_edge::request::range::RangeRequest;
-use fastly::handle::BodyHandle;
-use fastly::http::request::{SendError, SendErrorCause};
+use fastly::handle::{BodyHandle, RequestHandle};
+use fastly::http::request::SendErrorCause;
 use fastly::http::HeaderValue;
 use fastly::http::Method;
-use fastly::{Backend, Request, Response};
+use fastly::{Backend, Response};
 
 use super::answer::{Answer, AnswerBody};
 use super::client::ClientRequest;
 use super::headers;
+use super::outgoing::{self, Received};
 use super::secrets;
 use super::shielding::{Hop, SHIELD_HEADER};
 use dl_edge::primitives::headers::{as_text, Headers};
@@ -85,14 +86,17 @@ pub fn fetch(
                 // `send` goes without the cache hook where the platform
                 // has no HTTP cache API (Viceroy), so any error left means
                 // the shield gave no answer.
-                match send(
-                    shield_request(fetch, config, &header),
-                    &shield.backend,
-                    fetch,
-                    &config.cache,
-                    Source::Shield,
-                    http_cache,
-                ) {
+                let sent = shield_request(fetch, config, &header).and_then(|request| {
+                    send(
+                        request,
+                        &shield.backend,
+                        fetch,
+                        &config.cache,
+                        Source::Shield,
+                        http_cache,
+                    )
+                });
+                match sent {
                     Ok(sent) => {
                         let mut fetched =
                             finish(sent, client, fetch, config, Source::Shield, to_edge);
@@ -101,9 +105,8 @@ pub fn fetch(
                     }
                     Err(e) => {
                         shield_failures.push(format!(
-                            "shield {} gave no answer ({:?}); trying the next candidate",
+                            "shield {} gave no answer ({e}); trying the next candidate",
                             shield.code,
-                            e.root_cause()
                         ));
                         let (next, _) = shield.next(&mut shield_failures);
                         hop = next;
@@ -163,17 +166,16 @@ fn fetch_from_origin(
     loop {
         let attempt = attempt(bucket, &origin, fetch, config, http_cache);
         let result = match &attempt {
-            Ok((response, _)) => AttemptResult::Status(response.get_status().as_u16()),
+            Ok((received, _)) => AttemptResult::Status(received.status()),
             Err(_) => AttemptResult::Unreachable,
         };
         match alternates.next_if(|next| route::try_next(result, next)) {
             Some(next) => {
                 failures.push(match &attempt {
                     Err(failure) => failure.reason.clone(),
-                    Ok((response, _)) => format!(
-                        "bucket {bucket} answered {}",
-                        response.get_status().as_u16()
-                    ),
+                    Ok((received, _)) => {
+                        format!("bucket {bucket} answered {}", received.status())
+                    }
                 });
                 bucket = &next.bucket;
                 origin = route::origin_request_for(bucket, &target.object, config);
@@ -186,7 +188,7 @@ fn fetch_from_origin(
                 };
                 let mut outcome = match attempt {
                     Ok(sent) => {
-                        let status = sent.0.get_status().as_u16();
+                        let status = sent.0.status();
                         let mut outcome =
                             finish(sent, client, fetch, config, Source::Origin, to_edge);
                         if status >= 500 {
@@ -219,13 +221,15 @@ struct Failure {
 }
 
 /// One origin request to one bucket, signed if the bucket is private.
+/// The request is built fresh with only what the origin needs, so nothing
+/// of the client's (Authorization, cookies, query) can reach it.
 fn attempt(
     bucket: &str,
     origin: &OriginRequest,
     fetch: &Fetch,
     config: &Config,
     http_cache: bool,
-) -> Result<(Box<Response>, &'static str), Failure> {
+) -> Result<(Received, &'static str), Failure> {
     let failure = |reason: String, credentials| Failure {
         reason,
         credentials,
@@ -245,11 +249,18 @@ fn attempt(
     } else {
         None
     };
-    let mut request = origin_request(fetch, origin);
-    for (name, value) in signature.iter().flatten() {
-        request.set_header(*name, value);
-    }
-    let (response, cache_state) = send(
+    let signature = signature
+        .iter()
+        .flatten()
+        .map(|(name, value)| (*name, value.as_str()));
+    let request = outgoing::request(
+        &origin_method(fetch),
+        &origin.host,
+        &origin.path,
+        range_header(fetch).into_iter().chain(signature),
+    )
+    .map_err(|why| failure(format!("bucket {bucket}: {why}"), false))?;
+    let (received, cache_state) = send(
         request,
         &backend,
         fetch,
@@ -257,20 +268,15 @@ fn attempt(
         Source::Origin,
         http_cache,
     )
-    .map_err(|e| {
-        failure(
-            format!("bucket {bucket} unreachable: {:?}", e.root_cause()),
-            false,
-        )
-    })?;
-    let status = response.get_status().as_u16();
+    .map_err(|why| failure(format!("bucket {bucket} unreachable: {why}"), false))?;
+    let status = received.status();
     if signed && (status == 401 || status == 403) {
         return Err(failure(
             format!("the origin refused the signed request for bucket {bucket} ({status}): check its HMAC keys"),
             true,
         ));
     }
-    Ok((response, cache_state))
+    Ok((received, cache_state))
 }
 
 /// The headers that sign a private bucket's request, or why there are
@@ -326,14 +332,14 @@ fn failed(reason: String) -> Fetched {
 /// The client's response to an origin (or shield) answer, with the cache
 /// policy its status calls for.
 fn finish(
-    (origin, cache_state): (Box<Response>, &'static str),
+    (origin, cache_state): (Received, &'static str),
     client: &ClientRequest,
     fetch: &Fetch,
     config: &Config,
     source: Source,
     to_edge: bool,
 ) -> Fetched {
-    let status = origin.get_status().as_u16();
+    let status = origin.status();
     let policy = cache::policy(fetch.classification.class, status, &config.cache);
     let (answer, held) = take_apart(origin, status, source);
     let ttl = match lifetime(&policy, source, answer.headers.str("age")) {
@@ -369,30 +375,18 @@ fn finish(
 /// hostname, aliased path; see `route::shield_request`), the range, and
 /// the token that makes the shield fetch from the origin instead of
 /// choosing a shield again.
-fn shield_request(fetch: &Fetch, config: &Config, header: &str) -> Request {
+fn shield_request(fetch: &Fetch, config: &Config, header: &str) -> Result<RequestHandle, String> {
     let target = route::shield_request(&fetch.target, config);
-    let mut request = Request::new(
-        origin_method(fetch),
-        ["https://", &target.host, &target.path].concat(),
-    );
-    request.set_header("host", &target.host);
-    request.set_header(SHIELD_HEADER, header);
-    if let RangeRequest::Single(range) = &fetch.range {
-        request.set_header("range", range);
-    }
-    request
+    let headers = [(SHIELD_HEADER, header)].into_iter().chain(range_header(fetch));
+    outgoing::request(&origin_method(fetch), &target.host, &target.path, headers)
 }
 
-/// The GCS request: only what the origin needs, built fresh, so nothing of
-/// the client's (Authorization, cookies, query) can reach it.
-fn origin_request(fetch: &Fetch, origin: &OriginRequest) -> Request {
-    let url = ["https://", &origin.host, &origin.path].concat();
-    let mut request = Request::new(origin_method(fetch), url);
-    request.set_header("host", &origin.host);
-    if let RangeRequest::Single(range) = &fetch.range {
-        request.set_header("range", range);
+/// The client's single range, as a backend request's `Range`.
+fn range_header(fetch: &Fetch) -> Option<(&'static str, &str)> {
+    match &fetch.range {
+        RangeRequest::Single(range) => Some(("range", range.as_str())),
+        _ => None,
     }
-    request
 }
 
 /// HEAD for a HEAD, GET for everything else the edge fetches.
@@ -415,44 +409,47 @@ fn origin_method(fetch: &Fetch) -> Method {
 ///
 /// The hook runs only when the response comes from the origin, so whether
 /// it ran tells a cache hit from a miss: the cache state the log reports.
+/// `Err` says why no answer came.
 #[inline(always)]
 fn send(
-    request: Request,
+    request: RequestHandle,
     backend: &Backend,
     fetch: &Fetch,
     settings: &CacheSettings,
     source: Source,
     http_cache: bool,
-) -> Result<(Box<Response>, &'static str), SendError> {
+) -> Result<(Received, &'static str), String> {
     if !http_cache {
-        return send_uncached(request, backend);
+        return outgoing::send_uncached(request, backend).map(|r| (r, "pass"));
     }
     // The two sends are made one after the other, not one inside the
     // other: the deeper of them is then a frame shallower (stack depth,
     // see `shell`).
     match send_hooked(request, backend, fetch, settings, source) {
         Err(e) if matches!(e.root_cause(), SendErrorCause::HttpCacheApiUnsupported) => {
-            send_uncached(e.into_sent_req(), backend)
+            let (request, _) = e.into_sent_req().into_handles();
+            outgoing::send_uncached(request, backend).map(|r| (r, "pass"))
         }
-        sent => sent,
+        Err(e) => Err(format!("{:?}", e.root_cause())),
+        Ok(sent) => Ok(sent),
     }
 }
 
 /// The send with the after-send hook (see [`send`]).
 #[inline(never)]
 fn send_hooked(
-    request: Request,
+    request: RequestHandle,
     backend: &Backend,
     fetch: &Fetch,
     settings: &CacheSettings,
     source: Source,
-) -> Result<(Box<Response>, &'static str), SendError> {
+) -> Result<(Received, &'static str), fastly::http::request::SendError> {
     let class = fetch.classification.class;
     let keys = fetch.surrogate_keys.clone();
     let hook_settings = settings.clone();
     let fetched = Arc::new(AtomicBool::new(false));
     let hook_fetched = Arc::clone(&fetched);
-    let hooked = request.with_after_send(move |candidate| {
+    let hooked = outgoing::hookable(request).with_after_send(move |candidate| {
         hook_fetched.store(true, Ordering::Relaxed);
         let status = candidate.get_status().as_u16();
         let text = |name: &str| candidate.get_header(name).and_then(|v| v.to_str().ok());
@@ -477,24 +474,13 @@ fn send_hooked(
         }
         Ok(())
     });
-    match hooked.send(backend) {
-        Ok(response) if fetched.load(Ordering::Relaxed) => Ok((Box::new(response), "miss")),
-        Ok(response) => Ok((Box::new(response), "hit")),
-        Err(e) => Err(e),
-    }
-}
-
-/// Sends without the cache (Viceroy's case, see [`send`]). A frame of its
-/// own: its answer, 1.1 KB unboxed, is not kept beside the hooked send's.
-#[inline(never)]
-fn send_uncached(
-    request: Request,
-    backend: &Backend,
-) -> Result<(Box<Response>, &'static str), SendError> {
-    request
-        .with_pass(true)
-        .send(backend)
-        .map(|r| (Box::new(r), "pass"))
+    let response = hooked.send(backend)?;
+    let state = if fetched.load(Ordering::Relaxed) {
+        "miss"
+    } else {
+        "hit"
+    };
+    Ok((Received::of(response), state))
 }
 
 /// Takes the origin's answer apart: the headers the client's response may
@@ -504,13 +490,10 @@ fn send_uncached(
 /// They are read raw from its handle, one host call each into one buffer
 /// (`fastly`'s header map reads each value into a 4 KiB buffer of its
 /// own, a fresh page of the instance's memory). A stale hit is the
-/// exception: `fastly` starts a stale-while-revalidate refresh on it and
-/// runs the refresh when the response is dropped, which taking it apart
-/// would do before the client is answered. `get_ttl` is `Some(0)` exactly
-/// for a stale cached response, and such a response is read through its
-/// header map and handed back, to be dropped after delivery.
+/// exception ([`Received::Stale`]): it is read through its header map and
+/// handed back, to be dropped after delivery.
 fn take_apart(
-    mut origin: Box<Response>,
+    origin: Received,
     status: u16,
     source: Source,
 ) -> (OriginAnswer, Option<Box<Response>>) {
@@ -519,17 +502,19 @@ fn take_apart(
         .copied()
         .chain([source.object_keys_header()])
         .collect();
-    let (headers, body, held) = if origin.get_ttl() == Some(Duration::ZERO) {
-        let headers = Headers::copied(&names, |name| {
-            origin
-                .get_header_all(name)
-                .map(HeaderValue::as_bytes)
-                .collect()
-        });
-        (headers, origin.take_body().into_handle(), Some(origin))
-    } else {
-        let (handle, body) = origin.into_handles();
-        (headers::of_response(&handle, &names), body, None)
+    let (headers, body, held) = match origin {
+        Received::Handles { response, body, .. } => {
+            (headers::of_response(&response, &names), body, None)
+        }
+        Received::Stale(mut origin) => {
+            let headers = Headers::copied(&names, |name| {
+                origin
+                    .get_header_all(name)
+                    .map(HeaderValue::as_bytes)
+                    .collect()
+            });
+            (headers, origin.take_body().into_handle(), Some(origin))
+        }
     };
     let answer = OriginAnswer {
         status,
