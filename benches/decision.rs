@@ -45,6 +45,14 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
+    let geo = Geo {
+        asn: 8075,
+        as_name: "microsoft corporation".into(),
+        continent: "NA".into(),
+        country: "US".into(),
+        region: Some("VA".into()),
+        city: "ashburn".into(),
+    };
     let meta = RequestMeta {
         id: "5b6a3c1f0e2d4a8b9c7d6e5f4a3b2c1d",
         method: "GET",
@@ -55,14 +63,7 @@ fn benches(c: &mut Criterion) {
         referer: None,
         range: None,
         client_ip: "203.0.113.77".parse().ok(),
-        geo: Some(Geo {
-            asn: 8075,
-            as_name: "microsoft corporation".into(),
-            continent: "NA".into(),
-            country: "US".into(),
-            region: Some("VA".into()),
-            city: "ashburn".into(),
-        }),
+        geo: Some(&geo),
         start_unix_nanos: 1_795_257_906_123_456_789,
     };
     let decision = decide(&view(typical), &config);
@@ -87,17 +88,17 @@ fn benches(c: &mut Criterion) {
         unreachable!("a typical request is fetched")
     };
     let aws: std::net::IpAddr = "3.208.0.10".parse().unwrap();
-    let geo = meta.geo.clone();
+    let geo = meta.geo;
     c.bench_function("locality + shield choice: AWS client, typical", |b| {
         b.iter(|| {
-            let locality = dl_edge::locality::locate(Some(black_box(aws)), geo.as_ref());
+            let locality = dl_edge::locality::locate(Some(black_box(aws)), geo);
             plan.choose(&fetch.classification, &fetch.target.path, locality.group)
         })
     });
     let other: std::net::IpAddr = "198.51.100.7".parse().unwrap();
     c.bench_function("locality + shield choice: geo client, typical", |b| {
         b.iter(|| {
-            let locality = dl_edge::locality::locate(Some(black_box(other)), geo.as_ref());
+            let locality = dl_edge::locality::locate(Some(black_box(other)), geo);
             plan.choose(&fetch.classification, &fetch.target.path, locality.group)
         })
     });

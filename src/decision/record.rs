@@ -9,7 +9,7 @@ use crate::telemetry::record::{
     clip, ArtifactFields, ErrorFields, LogRecord, MAX_FILE, MAX_OBJECT, MAX_VERSION,
 };
 
-impl LogRecord {
+impl LogRecord<'_> {
     /// Fills in what the decision says: the artifact, the routing, or the
     /// rejection and its status.
     pub fn decided(&mut self, decision: &Decision) {
@@ -28,19 +28,26 @@ impl LogRecord {
                 let v = c.version.as_ref();
                 self.artifact = ArtifactFields {
                     class: Some(c.class.as_str()),
-                    version: c.version_text().map(|t| clip(t, MAX_VERSION)),
+                    version: c.version_text().map(|t| clip(t, MAX_VERSION).into_owned()),
                     major: v.map(|v| v.major),
                     minor: v.map(|v| v.minor),
                     patch: v.map(|v| v.patch),
-                    pre_release: v
-                        .and_then(|v| v.pre_release.as_deref().map(|p| clip(p, MAX_VERSION))),
-                    build: v.and_then(|v| v.build.as_deref().map(|b| clip(b, MAX_VERSION))),
+                    pre_release: v.and_then(|v| {
+                        v.pre_release
+                            .as_deref()
+                            .map(|p| clip(p, MAX_VERSION).into_owned())
+                    }),
+                    build: v.and_then(|v| {
+                        v.build
+                            .as_deref()
+                            .map(|b| clip(b, MAX_VERSION).into_owned())
+                    }),
                     os: c.os,
                     arch: c.arch,
-                    file: Some(clip(&c.file, MAX_FILE)),
+                    file: Some(clip(&c.file, MAX_FILE).into_owned()),
                 };
                 self.routing.bucket = Some(fetch.target.bucket.clone());
-                self.routing.object = Some(clip(&fetch.target.object, MAX_OBJECT));
+                self.routing.object = Some(clip(&fetch.target.object, MAX_OBJECT).into_owned());
             }
         }
     }

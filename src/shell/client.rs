@@ -148,7 +148,7 @@ impl ClientRequest {
             referer: self.referer.as_deref(),
             range: self.range.as_deref(),
             client_ip: self.client_ip,
-            geo: self.geo.clone(),
+            geo: self.geo.as_ref(),
             start_unix_nanos: self.start_unix_nanos,
         }
     }

@@ -1,6 +1,7 @@
 //! The request's log record and the service log, written through the
 //! platform's named log endpoints.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use dl_edge::config::{Config, ConfigWarning};
@@ -38,8 +39,8 @@ impl RequestLog {
     // Its own stack frame: see `shell` on stack depth.
     #[inline(never)]
     pub fn begin(
-        client: &ClientRequest,
-        config: &Config,
+        client: &'static ClientRequest,
+        config: &'static Config,
         warnings: &[ConfigWarning],
         store_problems: &[String],
     ) -> RequestLog {
@@ -63,12 +64,12 @@ impl RequestLog {
         record.host_among(&config.hosts);
         record.config_warnings = (warnings.len() + store_problems.len()) as u32;
         let service = Arc::new(ServiceLog {
-            endpoint: settings.service_endpoint.clone(),
+            endpoint: &settings.service_endpoint,
             host: record
                 .request
                 .host
                 .clone()
-                .unwrap_or_else(|| "unknown".to_owned()),
+                .unwrap_or(Cow::Borrowed("unknown")),
             epoch_ms: record.time.start_epoch_ms,
             request_id: record.request.id.clone(),
         });
@@ -76,7 +77,7 @@ impl RequestLog {
         let slot = Arc::new(Slot {
             line: Mutex::new(Some(Line {
                 record,
-                endpoints: settings.endpoints.clone(),
+                endpoints: &settings.endpoints,
                 at_shield: settings.at_shield,
             })),
             written: AtomicBool::new(false),
@@ -102,7 +103,7 @@ impl RequestLog {
     /// Changes the record. Nothing in `change` may panic or write: a
     /// panic while it runs would find the record in use, and the hook
     /// could not write the request's line.
-    pub fn update(&self, change: impl FnOnce(&mut LogRecord)) {
+    pub fn update(&self, change: impl FnOnce(&mut LogRecord<'static>)) {
         if let Some(line) = self.slot.lock().as_mut() {
             change(&mut line.record);
         }
@@ -223,10 +224,10 @@ impl RequestLog {
 
 /// Where the service's own lines go, and the request they are about.
 struct ServiceLog {
-    endpoint: LogEndpoint,
-    host: String,
+    endpoint: &'static LogEndpoint,
+    host: Cow<'static, str>,
     epoch_ms: i64,
-    request_id: String,
+    request_id: Cow<'static, str>,
 }
 
 impl ServiceLog {
@@ -238,7 +239,7 @@ impl ServiceLog {
             message,
             request_id: &self.request_id,
         }
-        .to_line(&self.endpoint, &self.host, self.epoch_ms);
+        .to_line(self.endpoint, &self.host, self.epoch_ms);
         if let Ok(mut out) = Endpoint::try_from_name(&self.endpoint.name) {
             let _ = out.write_all(line.as_bytes());
         }
@@ -247,8 +248,8 @@ impl ServiceLog {
 
 /// The request's record and where its line goes.
 struct Line {
-    record: LogRecord,
-    endpoints: Vec<LogEndpoint>,
+    record: LogRecord<'static>,
+    endpoints: &'static [LogEndpoint],
     at_shield: bool,
 }
 
@@ -263,7 +264,7 @@ impl Line {
         }
         let mut written = 0;
         let mut unopened = Vec::new();
-        for (name, text) in lines(&self.endpoints, &self.record) {
+        for (name, text) in lines(self.endpoints, &self.record) {
             match Endpoint::try_from_name(name) {
                 Ok(mut endpoint) => {
                     let _ = endpoint.write_all(text.as_bytes());
@@ -305,7 +306,8 @@ impl Slot {
 /// internal` if none was written.
 fn report_panics_to(service: Arc<ServiceLog>, slot: Arc<Slot>) {
     std::panic::set_hook(Box::new(move |info| {
-        let message = dl_edge::telemetry::record::clip(&info.to_string(), 2048);
+        let message = info.to_string();
+        let message = dl_edge::telemetry::record::clip(&message, 2048);
         service.write("error", "panic", &message);
         let answered = !super::delivery::RESPONSE_SENT.swap(true, Ordering::SeqCst);
         if answered {

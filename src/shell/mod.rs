@@ -33,13 +33,18 @@ pub const CONFIG_STORE: &str = "dl_edge_config";
 
 /// Handles the client request of this Wasm instance.
 pub fn handle_client_request() {
-    let client = client::ClientRequest::take();
+    // The client request and the config live as long as this instance,
+    // which ends with the request: the log record lends their text and
+    // the panic hook needs the record whole, so they are leaked rather
+    // than copied into it (docs/performance.md).
+    let client: &'static _ = Box::leak(Box::new(client::ClientRequest::take()));
     let store = config_store::ConfigStoreSource::open(CONFIG_STORE);
     let (mut config, warnings) = Config::load(&store);
     let applied = overrides::apply(&mut config, client.start_unix_seconds());
-    let log = logging::RequestLog::begin(&client, &config, &warnings, &store.problems.take());
+    let config: &'static Config = Box::leak(Box::new(config));
+    let log = logging::RequestLog::begin(client, config, &warnings, &store.problems.take());
     log.overrides(applied);
-    let decision = decide(&client.view(), &config);
+    let decision = decide(&client.view(), config);
     log.update(|record| record.decided(&decision));
     if let Some(header) = client.debug_header.as_deref() {
         shielding::fire_drill(header);
@@ -66,14 +71,14 @@ pub fn handle_client_request() {
             );
             log.located(&locality, &placement);
             let to_edge = placement.role == "shield";
-            let mut fetched = origin::fetch(&client, fetch, &config, placement.hop, to_edge);
+            let mut fetched = origin::fetch(client, fetch, config, placement.hop, to_edge);
             if fetched.refetch_whole {
                 // If-Range failed on the range fetched: the whole object,
                 // straight from the origin (a shield's backend is built
                 // once per request, and this path is rare).
                 let mut whole = (**fetch).clone();
                 whole.range = RangeRequest::Whole;
-                fetched = origin::fetch(&client, &whole, &config, Hop::Origin, to_edge);
+                fetched = origin::fetch(client, &whole, config, Hop::Origin, to_edge);
             }
             log.shields_failed(fetched.shield.as_deref(), &fetched.shield_failures);
             log.origin_warnings(&fetched.warnings);
@@ -81,9 +86,7 @@ pub fn handle_client_request() {
             if let Some(error) = &fetched.origin_error {
                 log.origin_failed(error);
             }
-            log.update(|record| {
-                record.response.cache_state = fetched.cache_state.map(str::to_owned)
-            });
+            log.update(|record| record.response.cache_state = fetched.cache_state);
             let mut response = fetched.response;
             if client
                 .debug_header
@@ -113,6 +116,6 @@ pub fn handle_client_request() {
         Some((status, length)) => log.update(|record| record.responded(status, Some(length), None)),
         None => log.update(|record| record.responded(status, length, ttl)),
     }
-    log.finish(&client, delivered);
+    log.finish(client, delivered);
     drop(origin);
 }

@@ -377,7 +377,9 @@ fn finish(
 /// choosing a shield again.
 fn shield_request(fetch: &Fetch, config: &Config, header: &str) -> Result<RequestHandle, String> {
     let target = route::shield_request(&fetch.target, config);
-    let headers = [(SHIELD_HEADER, header)].into_iter().chain(range_header(fetch));
+    let headers = [(SHIELD_HEADER, header)]
+        .into_iter()
+        .chain(range_header(fetch));
     outgoing::request(&origin_method(fetch), &target.host, &target.path, headers)
 }
 

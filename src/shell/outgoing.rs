@@ -58,7 +58,9 @@ fn refused(status: FastlyStatus, part: &str, value: &str) -> Result<(), String> 
     if status.is_ok() {
         Ok(())
     } else {
-        Err(format!("the host refused the request's {part} {value:?} ({status:?})"))
+        Err(format!(
+            "the host refused the request's {part} {value:?} ({status:?})"
+        ))
     }
 }
 
@@ -113,7 +115,9 @@ pub fn send_uncached(mut request: RequestHandle, backend: &Backend) -> Result<Re
     // SAFETY: `status` is writable; the host writes a u16 into it.
     let read = unsafe { fastly_sys::fastly_http_resp::status_get(response.as_u32(), &mut status) };
     if !read.is_ok() {
-        return Err(format!("the host could not read the answer's status ({read:?})"));
+        return Err(format!(
+            "the host could not read the answer's status ({read:?})"
+        ));
     }
     Ok(Received::Handles {
         status,

@@ -7,6 +7,7 @@
 //! the log volume. docs/log-record.schema.json describes it. No secret,
 //! token, query string or Authorization value is ever copied into it.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::locality::{Geo, Locality};
@@ -37,17 +38,20 @@ pub struct RequestMeta<'a> {
     pub referer: Option<&'a str>,
     pub range: Option<&'a str>,
     pub client_ip: Option<IpAddr>,
-    pub geo: Option<Geo>,
+    pub geo: Option<&'a Geo>,
     /// Request start, nanoseconds since 1970.
     pub start_unix_nanos: i128,
 }
 
+/// The record lends what it copies unchanged from the request (`'r`, the
+/// [`RequestMeta`]'s text): the shell keeps that text for the whole
+/// request, so the record makes no copy of it (docs/performance.md).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogRecord {
+pub struct LogRecord<'r> {
     pub schema: u32,
     pub time: TimeFields,
-    pub request: RequestFields,
-    pub client: ClientFields,
+    pub request: RequestFields<'r>,
+    pub client: ClientFields<'r>,
     pub artifact: ArtifactFields,
     pub routing: RoutingFields,
     pub response: ResponseFields,
@@ -69,33 +73,33 @@ pub struct TimeFields {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct RequestFields {
-    pub id: String,
-    pub method: String,
+pub struct RequestFields<'r> {
+    pub id: Cow<'r, str>,
+    pub method: Cow<'r, str>,
     /// The hostname the client used, lowercased, without port, if the
     /// service serves it; `unknown` otherwise (see [`LogRecord::host_among`]).
-    pub host: Option<String>,
+    pub host: Option<Cow<'r, str>>,
     /// What the client sent as Host, clipped, when it is no served host.
-    pub host_sent: Option<String>,
+    pub host_sent: Option<Cow<'r, str>>,
     /// The raw path as received, without the query.
-    pub path: String,
+    pub path: Cow<'r, str>,
     pub query_dropped: bool,
-    pub range: Option<String>,
-    pub protocol: String,
-    pub user_agent: Option<String>,
+    pub range: Option<Cow<'r, str>>,
+    pub protocol: Cow<'r, str>,
+    pub user_agent: Option<Cow<'r, str>>,
     /// Without its query string.
-    pub referer: Option<String>,
+    pub referer: Option<Cow<'r, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClientFields {
+pub struct ClientFields<'r> {
     pub ip: Option<String>,
     pub asn: Option<u32>,
-    pub as_name: Option<String>,
-    pub continent: Option<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub city: Option<String>,
+    pub as_name: Option<Cow<'r, str>>,
+    pub continent: Option<Cow<'r, str>>,
+    pub country: Option<Cow<'r, str>>,
+    pub region: Option<Cow<'r, str>>,
+    pub city: Option<Cow<'r, str>>,
     pub cloud: Option<String>,
     pub cloud_region: Option<String>,
     /// The region group the shield plan used.
@@ -137,7 +141,7 @@ pub struct ResponseFields {
     pub content_length: Option<u64>,
     /// The edge TTL chosen, in seconds; null when not stored.
     pub ttl: Option<u32>,
-    pub cache_state: Option<String>,
+    pub cache_state: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,17 +158,17 @@ pub struct ErrorFields {
     pub reason: String,
 }
 
-impl LogRecord {
+impl<'r> LogRecord<'r> {
     /// Starts the record from what the client sent.
     pub fn begin(
-        meta: &RequestMeta<'_>,
+        meta: &RequestMeta<'r>,
         ip_mode: IpMode,
         salt: Option<&[u8]>,
         service: ServiceFields,
-    ) -> LogRecord {
+    ) -> LogRecord<'r> {
         let start_epoch_ms = (meta.start_unix_nanos / 1_000_000) as i64;
         let (path, query) = split_query(meta.target);
-        let geo = meta.geo.as_ref();
+        let geo = meta.geo;
         LogRecord {
             schema: SCHEMA_VERSION,
             time: TimeFields {
@@ -173,33 +177,31 @@ impl LogRecord {
                 duration_us: 0,
             },
             request: RequestFields {
-                id: meta.id.to_owned(),
+                id: Cow::Borrowed(meta.id),
                 method: clip(meta.method, 32),
                 host_sent: None,
-                // Lowered after the cut: ASCII case keeps every length,
-                // and one copy is made instead of two.
-                host: meta.host.map(|h| {
-                    let mut host = clip(h, 256);
-                    host.make_ascii_lowercase();
-                    host
-                }),
+                // Lowered after the cut: ASCII case keeps every length.
+                host: meta.host.map(|h| lowercase(clip(h, 256))),
                 path: clip(path, MAX_TEXT),
                 query_dropped: query,
                 range: meta.range.map(|r| clip(r, 128)),
-                protocol: meta.protocol.to_owned(),
+                protocol: Cow::Borrowed(meta.protocol),
                 user_agent: meta.user_agent.map(|ua| clip(ua, MAX_TEXT)),
                 referer: meta
                     .referer
-                    .map(|r| clip(&without_userinfo(split_query(r).0), MAX_TEXT)),
+                    .map(|r| match without_userinfo(split_query(r).0) {
+                        Cow::Borrowed(r) => clip(r, MAX_TEXT),
+                        Cow::Owned(r) => Cow::Owned(clip(&r, MAX_TEXT).into_owned()),
+                    }),
             },
             client: ClientFields {
                 ip: privacy::client_ip(meta.client_ip, ip_mode, salt),
                 asn: geo.map(|g| g.asn),
-                as_name: geo.map(|g| g.as_name.clone()),
-                continent: geo.map(|g| g.continent.clone()),
-                country: geo.map(|g| g.country.clone()),
-                region: geo.and_then(|g| g.region.clone()),
-                city: geo.map(|g| g.city.clone()),
+                as_name: geo.map(|g| Cow::Borrowed(g.as_name.as_str())),
+                continent: geo.map(|g| Cow::Borrowed(g.continent.as_str())),
+                country: geo.map(|g| Cow::Borrowed(g.country.as_str())),
+                region: geo.and_then(|g| g.region.as_deref().map(Cow::Borrowed)),
+                city: geo.map(|g| Cow::Borrowed(g.city.as_str())),
                 cloud: None,
                 cloud_region: None,
                 group: None,
@@ -256,7 +258,7 @@ impl LogRecord {
     pub fn origin_failed(&mut self, reason: &str) {
         self.error = Some(ErrorFields {
             kind: "origin",
-            reason: clip(reason, MAX_TEXT),
+            reason: clip(reason, MAX_TEXT).into_owned(),
         });
     }
 
@@ -265,7 +267,7 @@ impl LogRecord {
     pub fn panicked(&mut self, message: &str) {
         self.error = Some(ErrorFields {
             kind: "internal",
-            reason: clip(message, MAX_TEXT),
+            reason: clip(message, MAX_TEXT).into_owned(),
         });
     }
 
@@ -279,7 +281,7 @@ impl LogRecord {
             if self.error.is_none() {
                 self.error = Some(ErrorFields {
                     kind: cut.kind(),
-                    reason: clip(reason, MAX_TEXT),
+                    reason: clip(reason, MAX_TEXT).into_owned(),
                 });
             }
         }
@@ -293,11 +295,14 @@ impl LogRecord {
         let Some(given) = self.request.host.take() else {
             return;
         };
-        let name = crate::request::host::hostname(&given).map(str::to_ascii_lowercase);
-        match name.filter(|n| served.iter().any(|h| h == n)) {
-            Some(name) => self.request.host = Some(name),
+        // `begin` lowered it: the name is the part before any port.
+        let name = crate::request::host::hostname(&given)
+            .filter(|n| served.iter().any(|h| h == n))
+            .map(str::len);
+        match name {
+            Some(len) => self.request.host = Some(prefix(given, len)),
             None => {
-                self.request.host = Some("unknown".to_owned());
+                self.request.host = Some(Cow::Borrowed("unknown"));
                 self.request.host_sent = Some(given);
             }
         }
@@ -381,7 +386,7 @@ impl LogRecord {
         o.uint("bytes_sent", response.bytes_sent);
         o.opt_uint("content_length", response.content_length);
         o.opt_uint("ttl", response.ttl.map(u64::from));
-        o.opt_str("cache_state", response.cache_state.as_deref());
+        o.opt_str("cache_state", response.cache_state);
         o.close();
 
         let mut o = record.object("service");
@@ -424,21 +429,46 @@ fn split_query(target: &str) -> (&str, bool) {
 /// (U+2028, U+2029, which JSON leaves raw and some readers take as line
 /// ends) and bidi controls (which make a line read differently from what
 /// it holds) replaced by U+FFFD.
-pub fn clip(text: &str, max: usize) -> String {
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
     let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     let text = &text[..end];
-    // Printable ASCII, nearly every value, has nothing to replace: one
-    // copy instead of a character at a time (measured in the log record
-    // benchmark, docs/performance.md).
+    // Printable ASCII, nearly every value, has nothing to replace: lent
+    // as it is instead of copied a character at a time (measured in the
+    // log record benchmark, docs/performance.md).
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
-    text.chars()
-        .map(|c| if is_unsafe(c) { '\u{fffd}' } else { c })
-        .collect()
+    Cow::Owned(
+        text.chars()
+            .map(|c| if is_unsafe(c) { '\u{fffd}' } else { c })
+            .collect(),
+    )
+}
+
+/// `text` in ASCII lowercase, copied only if it has an uppercase letter.
+fn lowercase(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        let mut text = text.into_owned();
+        text.make_ascii_lowercase();
+        Cow::Owned(text)
+    } else {
+        text
+    }
+}
+
+/// The first `len` bytes of `text` (a character boundary), lent where
+/// `text` is.
+fn prefix(text: Cow<'_, str>, len: usize) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(&text[..len]),
+        Cow::Owned(mut text) => {
+            text.truncate(len);
+            Cow::Owned(text)
+        }
+    }
 }
 
 fn is_unsafe(c: char) -> bool {
@@ -453,14 +483,14 @@ fn is_unsafe(c: char) -> bool {
 
 /// A URL without the `user:password@` of its authority: a Referer's
 /// credentials are never logged.
-fn without_userinfo(url: &str) -> String {
+fn without_userinfo(url: &str) -> Cow<'_, str> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return Cow::Borrowed(url);
     };
     let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_owned(),
+        Some(at) => Cow::Owned(format!("{scheme}://{}", &rest[at + 1..])),
+        None => Cow::Borrowed(url),
     }
 }
 

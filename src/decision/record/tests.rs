@@ -2,6 +2,7 @@
 //! rejection.
 
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use dl_edge_testkit::corpus::url_rows;
 
@@ -33,19 +34,21 @@ fn meta(target: &str) -> RequestMeta<'_> {
         referer: None,
         range: None,
         client_ip: Some("203.0.113.77".parse::<IpAddr>().unwrap()),
-        geo: Some(Geo {
-            asn: 8075,
-            as_name: "microsoft corporation".into(),
-            continent: "NA".into(),
-            country: "US".into(),
-            region: Some("VA".into()),
-            city: "ashburn".into(),
-        }),
+        geo: Some(&GEO),
         start_unix_nanos: START_NS,
     }
 }
 
-fn record_for(meta: &RequestMeta<'_>) -> LogRecord {
+static GEO: LazyLock<Geo> = LazyLock::new(|| Geo {
+    asn: 8075,
+    as_name: "microsoft corporation".into(),
+    continent: "NA".into(),
+    country: "US".into(),
+    region: Some("VA".into()),
+    city: "ashburn".into(),
+});
+
+fn record_for<'r>(meta: &RequestMeta<'r>) -> LogRecord<'r> {
     let mut record = LogRecord::begin(meta, IpMode::Truncated, None, service());
     let view = RequestView {
         method: meta.method,
@@ -224,7 +227,7 @@ fn hostile_text_is_clipped_and_escaped() {
     let mut m = meta("/release/stable.txt");
     m.user_agent = Some(&long_ua);
     let r = record_for(&m);
-    assert_eq!(r.request.user_agent.as_ref().map(String::len), Some(512));
+    assert_eq!(r.request.user_agent.as_deref().map(str::len), Some(512));
     let r = record_for(&meta("/release/\u{1}\"\n"));
     let line = r.to_json();
     assert!(!line.contains('\n'), "a record is one line");
@@ -409,7 +412,7 @@ fn the_line_holds_every_field_and_reads_back() {
             bytes_sent: u64::MAX,
             content_length: Some(1 << 40),
             ttl: Some(31_536_000),
-            cache_state: Some("MISS".into()),
+            cache_state: Some("MISS"),
         },
         service: service(),
         error: Some(ErrorFields {
