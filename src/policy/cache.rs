@@ -116,13 +116,29 @@ const MAX_KEY_BYTES: usize = 1024;
 
 /// Adds the keys an object carries in its `x-goog-meta-surrogate-key`
 /// metadata (space-separated), skipping anything that is not a valid key.
-pub fn with_object_keys(mut keys: Vec<String>, metadata: Option<&str>) -> Vec<String> {
-    for key in metadata.unwrap_or("").split_ascii_whitespace() {
-        if is_valid_key(key) && !keys.iter().any(|k| k == key) {
-            keys.push(key.to_owned());
-        }
-    }
-    keys
+pub fn with_object_keys(keys: Vec<String>, metadata: Option<&str>) -> Vec<String> {
+    let own: Vec<String> = object_keys(&keys, metadata).map(str::to_owned).collect();
+    [keys, own].concat()
+}
+
+/// The keys of `metadata` (an object's `x-goog-meta-surrogate-key`,
+/// space-separated) that are valid and not among `keys` or earlier in
+/// it: what [`with_object_keys`] adds, lent, for a response's
+/// `Surrogate-Key` written without a copy of each key.
+pub fn object_keys<'k>(
+    keys: &'k [String],
+    metadata: Option<&'k str>,
+) -> impl Iterator<Item = &'k str> + 'k {
+    let metadata = metadata.unwrap_or("");
+    metadata
+        .split_ascii_whitespace()
+        .enumerate()
+        .filter(move |&(i, key)| {
+            is_valid_key(key)
+                && !keys.iter().any(|k| k == key)
+                && !metadata.split_ascii_whitespace().take(i).any(|k| k == key)
+        })
+        .map(|(_, key)| key)
 }
 
 /// The edge's lifetime for an answer that was already `age` seconds old
@@ -258,7 +274,10 @@ mod tests {
 
     #[test]
     fn object_metadata_adds_valid_keys_once() {
-        let keys = with_object_keys(vec!["markers".into()], Some(" docs  markers site\u{7f}x "));
+        let keys = with_object_keys(
+            vec!["markers".into()],
+            Some(" docs  markers site\u{7f}x docs "),
+        );
         assert_eq!(keys, ["markers", "docs"]);
         assert_eq!(with_object_keys(vec!["a".into()], None), ["a"]);
     }

@@ -4,6 +4,8 @@
 //! The plan is a value, so every rule here is tested natively; the shell
 //! only reads the origin's head and applies the plan to it.
 
+use std::borrow::Cow;
+
 use crate::artifact::classify::Class;
 use crate::policy::cache::{self, CachePolicy};
 use crate::request::conditional::{evaluate, Conditions, Precondition};
@@ -48,7 +50,7 @@ pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 /// hop-by-hop headers, cookies, auth challenges, redirects, the origin's
 /// own cache directives); the edge sets its own cache, CORS and purge-key
 /// headers.
-const KEPT: [&str; 8] = [
+const KEPT: [&str; KEPT_COUNT] = [
     "content-type",
     "content-length",
     "content-range",
@@ -58,6 +60,9 @@ const KEPT: [&str; 8] = [
     "last-modified",
     "age",
 ];
+
+/// How many origin headers may reach the client, at most.
+pub const KEPT_COUNT: usize = 8;
 
 /// The origin headers that may reach the client, by name: the only ones
 /// the shell reads to copy, so nothing else the origin sends can pass.
@@ -141,7 +146,7 @@ pub struct ResponsePlan {
     /// The origin headers copied to the client.
     pub pass: Vec<&'static str>,
     /// Headers the edge sets, replacing any the origin sent.
-    pub set: Vec<(&'static str, String)>,
+    pub set: Vec<(&'static str, Cow<'static, str>)>,
     pub body: Body,
 }
 
@@ -155,6 +160,24 @@ const NOT_MODIFIED_KEEPS: [&str; 7] = [
     "access-control-expose-headers",
     "x-content-type-options",
 ];
+
+/// Room for the headers a plan sets: CORS and nosniff, cache, purge
+/// keys, the content type, and a replaced body's two.
+const SET_ROOM: usize = 8;
+
+/// The `Surrogate-Key` value: the request's keys, then the object's own
+/// (`x-goog-meta-surrogate-key`), written in one string.
+fn surrogate_key(request_keys: &[String], object_keys: Option<&str>) -> String {
+    let mut value = String::with_capacity(128);
+    let own = cache::object_keys(request_keys, object_keys);
+    for key in request_keys.iter().map(String::as_str).chain(own) {
+        if !value.is_empty() {
+            value.push(' ');
+        }
+        value.push_str(key);
+    }
+    value
+}
 
 /// Plans the client's response to an origin answer.
 ///
@@ -174,26 +197,26 @@ pub fn plan(
     policy: &CachePolicy,
 ) -> ResponsePlan {
     let status = origin.status;
-    let keys = cache::with_object_keys(object.request_keys.to_vec(), origin.object_keys);
     let mut pass: Vec<&'static str> = origin
         .sent
         .iter()
         .copied()
         .filter(|name| is_kept(name, object.keep_age) && !origin.unreadable.contains(name))
         .collect();
-    let mut set: Vec<(&'static str, String)> = ALWAYS
-        .iter()
-        .map(|&(name, value)| (name, value.to_owned()))
-        .collect();
-    set.push(("cache-control", policy.cache_control.clone()));
-    set.push(("surrogate-key", keys.join(" ")));
+    let mut set: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(SET_ROOM);
+    set.extend(ALWAYS.iter().map(|&(name, value)| (name, value.into())));
+    set.push(("cache-control", policy.cache_control.clone().into()));
+    set.push((
+        "surrogate-key",
+        surrogate_key(object.request_keys, origin.object_keys).into(),
+    ));
     if (300..=399).contains(&status) || status >= 400 {
         return replaced(status, set);
     }
     if let Some(content_type) = content_type_override(object.file) {
-        set.push(("content-type", content_type.to_owned()));
+        set.push(("content-type", content_type.into()));
     } else if origin.content_type.is_none() {
-        set.push(("content-type", DEFAULT_CONTENT_TYPE.to_owned()));
+        set.push(("content-type", DEFAULT_CONTENT_TYPE.into()));
     }
     let precondition = if status == 200 || status == 206 {
         evaluate(conditions, object.ranged, origin.etag, origin.last_modified)
@@ -221,7 +244,7 @@ pub fn plan(
         },
         Precondition::Failed => {
             set.retain(|(name, _)| *name != "cache-control");
-            set.push(("cache-control", "no-store".to_owned()));
+            set.push(("cache-control", "no-store".into()));
             replaced(412, set)
         }
         Precondition::NotModified => {
@@ -244,15 +267,15 @@ pub fn plan(
 
 /// A short plain-text body of the edge's own in place of the origin's:
 /// none of the origin's headers (framing, encoding, validators) pass.
-fn replaced(status: u16, mut set: Vec<(&'static str, String)>) -> ResponsePlan {
+fn replaced(status: u16, mut set: Vec<(&'static str, Cow<'static, str>)>) -> ResponsePlan {
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("error")
         .to_ascii_lowercase();
     let body = format!("{reason}\n");
-    set.push(("content-type", PLAIN_TEXT.to_owned()));
-    set.push(("content-length", body.len().to_string()));
+    set.push(("content-type", PLAIN_TEXT.into()));
+    set.push(("content-length", body.len().to_string().into()));
     ResponsePlan {
         status,
         pass: Vec::new(),
@@ -391,7 +414,7 @@ mod tests {
         plan.set
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// A 200 keeps the origin's body and validators, loses GCS internals,

@@ -36,7 +36,9 @@ impl Answer {
     pub fn new(status: u16, body: AnswerBody) -> Answer {
         Answer {
             status,
-            headers: Vec::new(),
+            // Room for a fetched object's: the origin's kept ones and the
+            // edge's own, so the list is not regrown on the way.
+            headers: Vec::with_capacity(16),
             body,
         }
     }

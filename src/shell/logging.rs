@@ -142,10 +142,10 @@ impl RequestLog {
 
     /// Records the bucket that answered and, after a failover, why the
     /// earlier ones were passed over (on the service log, sampled).
-    pub fn served_by(&self, bucket: &str, failures: &[String]) {
+    pub fn served_by(&self, bucket: &'static str, failures: &[String]) {
         self.update(|record| {
             if !bucket.is_empty() {
-                record.routing.bucket = Some(bucket.to_owned());
+                record.routing.bucket = Some(Cow::Borrowed(bucket));
             }
             record.routing.failover = !failures.is_empty();
         });

@@ -23,7 +23,7 @@ mod shielding;
 
 use answer::Answer;
 use dl_edge::config::Config;
-use dl_edge::decision::{decide, Decision};
+use dl_edge::decision::{decide, Decision, Fetch};
 use dl_edge::policy::overrides;
 use dl_edge::request::range::RangeRequest;
 use shielding::Hop;
@@ -44,14 +44,15 @@ pub fn handle_client_request() {
     let config: &'static Config = Box::leak(Box::new(config));
     let log = logging::RequestLog::begin(client, config, &warnings, &store.problems.take());
     log.overrides(applied);
-    let decision = decide(&client.view(), config);
-    log.update(|record| record.decided(&decision));
+    // Leaked like the client request: the record lends its text.
+    let decision: &'static _ = Box::leak(Box::new(decide(&client.view(), config)));
+    log.update(|record| record.decided(decision));
     if let Some(header) = client.debug_header.as_deref() {
         shielding::fire_drill(header);
     }
     // `origin` is the origin's answer a fetched response was made from:
     // dropped only after delivery (see `origin::Fetched::origin`).
-    let (response, origin, ttl) = match &decision {
+    let (response, origin, ttl) = match decision {
         Decision::Reply(reply) => (
             Answer::text(reply.status(), &reply.headers(), reply.body()),
             None,
@@ -75,14 +76,17 @@ pub fn handle_client_request() {
             if fetched.refetch_whole {
                 // If-Range failed on the range fetched: the whole object,
                 // straight from the origin (a shield's backend is built
-                // once per request, and this path is rare).
-                let mut whole = (**fetch).clone();
-                whole.range = RangeRequest::Whole;
-                fetched = origin::fetch(client, &whole, config, Hop::Origin, to_edge);
+                // once per request, and this path is rare). Leaked like
+                // the decision it replaces.
+                let whole: &'static _ = Box::leak(Box::new(Fetch {
+                    range: RangeRequest::Whole,
+                    ..(**fetch).clone()
+                }));
+                fetched = origin::fetch(client, whole, config, Hop::Origin, to_edge);
             }
             log.shields_failed(fetched.shield.as_deref(), &fetched.shield_failures);
             log.origin_warnings(&fetched.warnings);
-            log.served_by(&fetched.bucket, &fetched.failures);
+            log.served_by(fetched.bucket, &fetched.failures);
             if let Some(error) = &fetched.origin_error {
                 log.origin_failed(error);
             }
@@ -93,7 +97,7 @@ pub fn handle_client_request() {
                 .as_deref()
                 .is_some_and(shielding::is_debug_token)
             {
-                response.set("dl-edge-bucket", fetched.bucket.clone());
+                response.set("dl-edge-bucket", fetched.bucket.to_owned());
                 response.set(
                     "dl-edge-failover",
                     if fetched.failures.is_empty() {
@@ -106,7 +110,7 @@ pub fn handle_client_request() {
             (response, fetched.origin, fetched.ttl)
         }
     };
-    let head = matches!(&decision, Decision::Fetch(f) if f.head);
+    let head = matches!(decision, Decision::Fetch(f) if f.head);
     let length = response.content_length();
     let status = response.status;
     let delivered = delivery::deliver(response, head);

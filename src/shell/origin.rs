@@ -2,6 +2,7 @@
 //! answer into the client's response with the core's cache policy and
 //! header rules applied.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,7 +32,7 @@ use dl_edge::primitives::headers::{as_text, Headers};
 
 /// The response for a fetch decision, ready to send, and what the log
 /// needs to know about how it was made.
-pub struct Fetched {
+pub struct Fetched<'f> {
     pub response: Answer,
     /// The origin's (or shield's) answer `response` was made from, to be
     /// dropped only once the client's has gone: dropping it completes the
@@ -54,8 +55,9 @@ pub struct Fetched {
     /// Shields that gave no answer before another candidate or the origin
     /// did, with why (for the service log, sampled).
     pub shield_failures: Vec<String>,
-    /// The bucket that answered (or was tried last).
-    pub bucket: String,
+    /// The bucket that answered (or was tried last): the fetch's own, or
+    /// one of its alternates.
+    pub bucket: &'f str,
     /// Why earlier buckets were passed over, when any were.
     pub failures: Vec<String>,
 }
@@ -68,13 +70,13 @@ pub struct Fetched {
 /// counts its TTL from the answer's `Age`.
 // Its own stack frame: see `shell` on stack depth.
 #[inline(never)]
-pub fn fetch(
+pub fn fetch<'f>(
     client: &ClientRequest,
-    fetch: &Fetch,
+    fetch: &'f Fetch,
     config: &Config,
     hop: Hop,
     to_edge: bool,
-) -> Fetched {
+) -> Fetched<'f> {
     let mut hop = hop;
     let mut shield_failures = Vec::new();
     let http_cache = client.offers_http_cache();
@@ -150,17 +152,17 @@ fn lifetime(policy: &CachePolicy, source: Source, age: Option<&str>) -> EdgeCach
 /// Fetches from the target's buckets in order: the first, then each
 /// alternate the previous result allows (`route::try_next`: no answer or a
 /// 5xx, or a 404 during a migration).
-fn fetch_from_origin(
+fn fetch_from_origin<'f>(
     client: &ClientRequest,
-    fetch: &Fetch,
+    fetch: &'f Fetch,
     config: &Config,
     to_edge: bool,
     http_cache: bool,
-) -> Fetched {
+) -> Fetched<'f> {
     let target = &fetch.target;
     let mut bucket = target.bucket.as_str();
     // The decision already built the first bucket's request.
-    let mut origin = fetch.origin.clone();
+    let mut origin = Cow::Borrowed(&fetch.origin);
     let mut alternates = target.alternates.iter().peekable();
     let mut failures = Vec::new();
     loop {
@@ -178,7 +180,7 @@ fn fetch_from_origin(
                     }
                 });
                 bucket = &next.bucket;
-                origin = route::origin_request_for(bucket, &target.object, config);
+                origin = Cow::Owned(route::origin_request_for(bucket, &target.object, config));
             }
             None => {
                 let why = |last: String| {
@@ -205,7 +207,7 @@ fn fetch_from_origin(
                         outcome
                     }
                 };
-                outcome.bucket = bucket.to_owned();
+                outcome.bucket = bucket;
                 outcome.failures = failures;
                 return outcome;
             }
@@ -313,7 +315,7 @@ fn credentials(bucket: &str) -> Option<Credentials> {
     })
 }
 
-fn failed(reason: String) -> Fetched {
+fn failed(reason: String) -> Fetched<'static> {
     Fetched {
         response: origin_unavailable(),
         origin: None,
@@ -324,21 +326,21 @@ fn failed(reason: String) -> Fetched {
         refetch_whole: false,
         shield: None,
         shield_failures: Vec::new(),
-        bucket: String::new(),
+        bucket: "",
         failures: Vec::new(),
     }
 }
 
 /// The client's response to an origin (or shield) answer, with the cache
 /// policy its status calls for.
-fn finish(
+fn finish<'f>(
     (origin, cache_state): (Received, &'static str),
     client: &ClientRequest,
-    fetch: &Fetch,
+    fetch: &'f Fetch,
     config: &Config,
     source: Source,
     to_edge: bool,
-) -> Fetched {
+) -> Fetched<'f> {
     let status = origin.status();
     let policy = cache::policy(fetch.classification.class, status, &config.cache);
     let (answer, held) = take_apart(origin, status, source);
@@ -366,7 +368,7 @@ fn finish(
         cache_state: Some(cache_state),
         shield: None,
         shield_failures: Vec::new(),
-        bucket: fetch.target.bucket.clone(),
+        bucket: &fetch.target.bucket,
         failures: Vec::new(),
     }
 }
@@ -499,17 +501,17 @@ fn take_apart(
     status: u16,
     source: Source,
 ) -> (OriginAnswer, Option<Box<Response>>) {
-    let names: Vec<&str> = response::kept(true)
-        .iter()
-        .copied()
-        .chain([source.object_keys_header()])
-        .collect();
+    let kept = response::kept(true);
+    let mut room = [""; response::KEPT_COUNT + 1];
+    room[..kept.len()].copy_from_slice(kept);
+    room[kept.len()] = source.object_keys_header();
+    let names = &room[..=kept.len()];
     let (headers, body, held) = match origin {
         Received::Handles { response, body, .. } => {
-            (headers::of_response(&response, &names), body, None)
+            (headers::of_response(&response, names), body, None)
         }
         Received::Stale(mut origin) => {
-            let headers = Headers::copied(&names, |name| {
+            let headers = Headers::copied(names, |name| {
                 origin
                     .get_header_all(name)
                     .map(HeaderValue::as_bytes)
@@ -545,7 +547,9 @@ fn client_response(
     to_edge: bool,
     warnings: &mut Vec<String>,
 ) -> Option<Answer> {
-    let headers = &origin.headers;
+    // Leaked, as the shell leaks what lives as long as the request: the
+    // values passed to the client are lent from it, not copied.
+    let headers: &'static Headers = Box::leak(Box::new(origin.headers));
     let mut sent = Vec::new();
     let mut unreadable = Vec::new();
     for &name in response::kept(to_edge) {
@@ -590,7 +594,7 @@ fn client_response(
     let mut answer = Answer::new(plan.status, body);
     for name in plan.pass {
         for value in headers.all(name).filter_map(as_text) {
-            answer.append(name, value.to_owned());
+            answer.append(name, value);
         }
     }
     for (name, value) in plan.set {

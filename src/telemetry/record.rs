@@ -43,17 +43,18 @@ pub struct RequestMeta<'a> {
     pub start_unix_nanos: i128,
 }
 
-/// The record lends what it copies unchanged from the request (`'r`, the
-/// [`RequestMeta`]'s text): the shell keeps that text for the whole
-/// request, so the record makes no copy of it (docs/performance.md).
+/// The record lends what it takes unchanged from the request and its
+/// decision (`'r`: the [`RequestMeta`]'s text and the decision's): the
+/// shell keeps both for the whole request, so the record makes no copy
+/// of them (docs/performance.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogRecord<'r> {
     pub schema: u32,
     pub time: TimeFields,
     pub request: RequestFields<'r>,
     pub client: ClientFields<'r>,
-    pub artifact: ArtifactFields,
-    pub routing: RoutingFields,
+    pub artifact: ArtifactFields<'r>,
+    pub routing: RoutingFields<'r>,
     pub response: ResponseFields,
     pub service: ServiceFields,
     pub error: Option<ErrorFields>,
@@ -110,23 +111,23 @@ pub struct ClientFields<'r> {
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ArtifactFields {
+pub struct ArtifactFields<'r> {
     pub class: Option<&'static str>,
-    pub version: Option<String>,
+    pub version: Option<Cow<'r, str>>,
     pub major: Option<u64>,
     pub minor: Option<u64>,
     pub patch: Option<u64>,
-    pub pre_release: Option<String>,
-    pub build: Option<String>,
+    pub pre_release: Option<Cow<'r, str>>,
+    pub build: Option<Cow<'r, str>>,
     pub os: Option<&'static str>,
     pub arch: Option<&'static str>,
-    pub file: Option<String>,
+    pub file: Option<Cow<'r, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoutingFields {
-    pub bucket: Option<String>,
-    pub object: Option<String>,
+pub struct RoutingFields<'r> {
+    pub bucket: Option<Cow<'r, str>>,
+    pub object: Option<Cow<'r, str>>,
     pub shield: Option<String>,
     pub shield_rule: Option<String>,
     /// `edge` or `shield`.
