@@ -276,9 +276,9 @@ fn group_of(place: &Place<'_>) -> RegionGroup {
     }
     let geo = Geo {
         asn: place.asn.unwrap_or(0),
-        continent: place.continent.unwrap_or("").to_owned(),
-        country: place.country.unwrap_or("").to_owned(),
-        region: place.region.map(str::to_owned),
+        continent: place.continent.unwrap_or("").into(),
+        country: place.country.unwrap_or("").into(),
+        region: place.region.map(Into::into),
         ..Geo::default()
     };
     locality::locate(None, Some(&geo)).group

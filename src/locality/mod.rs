@@ -16,28 +16,30 @@
 mod block_table;
 mod cloud_ranges;
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::primitives::json;
 use block_table::BlockTable;
 
-/// What the platform knows about the client's network location.
+/// What the platform knows about the client's network location, lent
+/// from the text it was read from (`'t`) where no escape needed undoing.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Geo {
+pub struct Geo<'t> {
     pub asn: u32,
-    pub as_name: String,
-    pub continent: String,
-    pub country: String,
-    pub region: Option<String>,
-    pub city: String,
+    pub as_name: Cow<'t, str>,
+    pub continent: Cow<'t, str>,
+    pub country: Cow<'t, str>,
+    pub region: Option<Cow<'t, str>>,
+    pub city: Cow<'t, str>,
 }
 
-impl Geo {
+impl<'t> Geo<'t> {
     /// The platform's geolocation record, a JSON object (the fields
     /// Fastly documents for `client.geo`), read for what the service uses.
     /// None if it is not such an object. A continent code other than the
     /// seven is `??`, as the `fastly` crate reports it.
-    pub fn from_json(text: &str) -> Option<Geo> {
+    pub fn from_json(text: &'t str) -> Option<Geo<'t>> {
         let mut geo = Geo::default();
         let (mut asn, mut as_name, mut continent, mut country, mut city) =
             (None, None, None, None, None);
@@ -45,11 +47,11 @@ impl Geo {
             r.entries(|r, name| {
                 match name.as_ref() {
                     "as_number" => asn = Some(r.uint()?),
-                    "as_name" => as_name = Some(r.string()?),
+                    "as_name" => as_name = Some(r.str()?),
                     "continent" => continent = Some(r.str()?),
-                    "country_code" => country = Some(r.string()?),
-                    "region" => geo.region = if r.null()? { None } else { Some(r.string()?) },
-                    "city" => city = Some(r.string()?),
+                    "country_code" => country = Some(r.str()?),
+                    "region" => geo.region = if r.null()? { None } else { Some(r.str()?) },
+                    "city" => city = Some(r.str()?),
                     _ => r.skip()?,
                 }
                 Ok(())
@@ -58,10 +60,10 @@ impl Geo {
         .ok()?;
         geo.asn = asn?;
         geo.as_name = as_name?;
-        geo.continent = match continent?.as_ref() {
-            code @ ("AF" | "AN" | "AS" | "EU" | "NA" | "OC" | "SA") => code.to_owned(),
-            _ => "??".to_owned(),
-        };
+        const CONTINENTS: [&str; 7] = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"];
+        let continent = continent?;
+        let known = CONTINENTS.into_iter().find(|&code| code == continent);
+        geo.continent = Cow::Borrowed(known.unwrap_or("??"));
         geo.country = country?;
         geo.city = city?;
         Some(geo)
@@ -447,7 +449,7 @@ fn azure_region(geo: &Geo) -> Option<String> {
         .map(|r| r.rsplit('-').next().unwrap_or(r));
     let region = match subdivision {
         Some(r) if !r.is_empty() && !geo.country.is_empty() => [&geo.country, "-", r].concat(),
-        _ if !geo.country.is_empty() => geo.country.clone(),
+        _ if !geo.country.is_empty() => geo.country.to_string(),
         _ => return None,
     };
     Some(region.to_ascii_lowercase())

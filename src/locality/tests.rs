@@ -13,14 +13,13 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn geo(asn: u32, continent: &str, country: &str, region: Option<&str>) -> Geo {
+fn geo<'t>(asn: u32, continent: &'t str, country: &'t str, region: Option<&'t str>) -> Geo<'t> {
     Geo {
         asn,
-        as_name: String::new(),
         continent: continent.into(),
         country: country.into(),
         region: region.map(Into::into),
-        city: String::new(),
+        ..Geo::default()
     }
 }
 

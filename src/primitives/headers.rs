@@ -11,9 +11,12 @@ pub struct Headers {
     names: Vec<u8>,
     /// NUL-terminated values.
     values: Vec<u8>,
-    /// One entry per value: (name start, name end, value start, value end).
-    entries: Vec<(u32, u32, u32, u32)>,
+    /// One entry per value.
+    entries: Vec<Entry>,
 }
+
+/// Where a value is: (name start, name end, value start, value end).
+type Entry = (u32, u32, u32, u32);
 
 impl Headers {
     /// The headers `names`, with the values `given` gives for each.
@@ -33,7 +36,8 @@ impl Headers {
     /// host lists them, and says whether it could.
     pub fn read(names: Vec<u8>, mut read: impl FnMut(&[u8], &mut Vec<u8>) -> bool) -> Headers {
         let mut values = Vec::new();
-        let mut entries = Vec::new();
+        // Room for a typical request's or answer's, not regrown.
+        let mut entries = Vec::with_capacity(16);
         let mut start = 0;
         while let Some(end) = names[start..]
             .iter()
@@ -63,22 +67,35 @@ impl Headers {
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.entries
             .iter()
-            .filter(move |e| {
-                self.names[e.0 as usize..e.1 as usize].eq_ignore_ascii_case(name.as_bytes())
-            })
-            .map(|e| &self.values[e.2 as usize..e.3 as usize])
+            .filter(move |e| self.is_named(e, name))
+            .map(|e| self.value(e))
+    }
+
+    /// Whether entry `e` is a value of `name`.
+    fn is_named(&self, e: &Entry, name: &str) -> bool {
+        self.names[e.0 as usize..e.1 as usize].eq_ignore_ascii_case(name.as_bytes())
+    }
+
+    /// The value of entry `e`.
+    fn value(&self, e: &Entry) -> &[u8] {
+        &self.values[e.2 as usize..e.3 as usize]
     }
 
     /// The first value of `name` as text; a value that is not visible
     /// ASCII reads as U+FFFD, as `HeaderValue::to_str` refuses it.
-    pub fn text(&self, name: &str) -> Option<String> {
-        let value = self.all(name).next()?;
-        Some(as_text(value).unwrap_or("\u{fffd}").to_owned())
+    pub fn text(&self, name: &str) -> Option<&str> {
+        Some(as_text(self.first(name)?).unwrap_or("\u{fffd}"))
     }
 
     /// The first value of `name`, if it is text.
-    pub fn str<'a>(&'a self, name: &'a str) -> Option<&'a str> {
-        as_text(self.all(name).next()?)
+    pub fn str(&self, name: &str) -> Option<&str> {
+        as_text(self.first(name)?)
+    }
+
+    /// The first value of `name`.
+    fn first(&self, name: &str) -> Option<&[u8]> {
+        let entry = self.entries.iter().find(|e| self.is_named(e, name))?;
+        Some(self.value(entry))
     }
 
     /// Whether `name` came more than once.
@@ -180,8 +197,8 @@ mod tests {
     fn values_that_are_not_text_are_told_apart() {
         let h = listed();
         assert_eq!(h.str("range"), None);
-        assert_eq!(h.text("range").as_deref(), Some("\u{fffd}"));
-        assert_eq!(h.text("etag").as_deref(), Some("\"a\""));
+        assert_eq!(h.text("range"), Some("\u{fffd}"));
+        assert_eq!(h.text("etag"), Some("\"a\""));
         assert_eq!(as_text(b"a\tb c"), Some("a\tb c"));
         for bad in [&b"a\nb"[..], b"\x7f", "é".as_bytes()] {
             assert_eq!(as_text(bad), None, "{bad:?}");

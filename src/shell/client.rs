@@ -1,45 +1,37 @@
 //! The client request, with its raw request target.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use dl_edge::decision::RequestView;
 use dl_edge::locality::Geo;
 use dl_edge::locality::{self, Locality};
+use dl_edge::primitives::headers::Headers;
 use dl_edge::request::conditional::Conditions;
 use dl_edge::telemetry::record::RequestMeta;
 use fastly::handle::{client_request_and_body, RequestHandle};
+use fastly::http::Method;
 
 use super::headers::{self, read_one};
 
-/// The client request and what the core needs from it.
+/// The client request and what the core needs from it, lent from the
+/// URI and headers as the host gave them (no value is copied).
 pub struct ClientRequest {
     /// Kept open for [`ClientRequest::offers_http_cache`].
     handle: RequestHandle,
     pub started: Instant,
     start_unix_nanos: i128,
     id: String,
-    protocol: String,
+    protocol: Cow<'static, str>,
     client_ip: Option<IpAddr>,
-    geo: Option<Geo>,
-    /// The `dl-edge-shield` header, if an edge (or a client) sent one.
-    pub shield_header: Option<String>,
-    /// The `dl-edge-debug` header: with the right token, responses say
-    /// which bucket served them.
-    pub debug_header: Option<String>,
-    user_agent: Option<String>,
-    referer: Option<String>,
-    method: String,
-    host: Option<String>,
-    target: String,
-    range: Option<String>,
-    if_match: Option<String>,
-    if_unmodified_since: Option<String>,
-    if_none_match: Option<String>,
-    if_modified_since: Option<String>,
-    if_range: Option<String>,
-    header_bytes: usize,
-    repeated: Option<&'static str>,
+    geo: Option<Geo<'static>>,
+    /// `None` if the host could not give it: a method the service does
+    /// not answer (405).
+    method: Option<Method>,
+    /// The request URI as received (see [`raw_uri`]).
+    uri: String,
+    headers: Headers,
 }
 
 impl ClientRequest {
@@ -52,22 +44,21 @@ impl ClientRequest {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i128);
         let (handle, body) = client_request_and_body();
-        let target = dl_edge::request::path::request_target(&raw_uri(&handle)).to_owned();
+        let uri = raw_uri(&handle);
         // Client metadata is read from the handle: a `Request` built from
         // handles does not count as the client request.
         let client_ip = handle.client_ip_addr();
         let id = handle
             .client_request_id()
             .unwrap_or_else(|| fastly::compute_runtime::sandbox_id().to_owned());
-        let protocol = dl_edge::request::protocol(handle.get_version()).into_owned();
+        let protocol = dl_edge::request::protocol(handle.get_version());
         let method = handle
             .get_method(32)
             .or_else(|e| handle.get_method(e.needed_buf_size))
-            .map_or_else(|_| String::new(), |m| m.as_str().to_owned());
+            .ok();
         let headers = headers::of_request(&handle);
         // The body stays unread: a download request has none.
         drop(body);
-        let header = |name: &str| headers.text(name);
         ClientRequest {
             handle,
             started,
@@ -76,24 +67,36 @@ impl ClientRequest {
             protocol,
             client_ip,
             geo: client_ip.and_then(geo),
-            shield_header: header(super::shielding::SHIELD_HEADER),
-            debug_header: header("dl-edge-debug"),
-            user_agent: header("user-agent"),
-            referer: header("referer"),
             method,
-            host: header("host"),
-            range: header("range"),
-            if_match: header("if-match"),
-            if_unmodified_since: header("if-unmodified-since"),
-            if_none_match: header("if-none-match"),
-            if_modified_since: header("if-modified-since"),
-            if_range: header("if-range"),
-            repeated: ["host", "range"]
-                .into_iter()
-                .find(|name| headers.repeats(name)),
-            header_bytes: headers.size(),
-            target,
+            uri,
+            headers,
         }
+    }
+
+    /// The first value of header `name` (U+FFFD if it is not text).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.text(name)
+    }
+
+    /// The `dl-edge-shield` header, if an edge (or a client) sent one.
+    pub fn shield_header(&self) -> Option<&str> {
+        self.header(super::shielding::SHIELD_HEADER)
+    }
+
+    /// The `dl-edge-debug` header: with the right token, responses say
+    /// which bucket served them.
+    pub fn debug_header(&self) -> Option<&str> {
+        self.header("dl-edge-debug")
+    }
+
+    /// The method, empty if the host could not give it.
+    fn method(&self) -> &str {
+        self.method.as_ref().map_or("", Method::as_str)
+    }
+
+    /// The request target: the URI's path and query, as received.
+    fn target(&self) -> &str {
+        dl_edge::request::path::request_target(&self.uri)
     }
 
     /// Whether the platform offers the HTTP cache API that the after-send
@@ -122,12 +125,14 @@ impl ClientRequest {
 
     pub fn view(&self) -> RequestView<'_> {
         RequestView {
-            method: &self.method,
-            host: self.host.as_deref(),
-            target: &self.target,
-            range: self.range.as_deref(),
-            header_bytes: self.header_bytes,
-            repeated: self.repeated,
+            method: self.method(),
+            host: self.header("host"),
+            target: self.target(),
+            range: self.header("range"),
+            header_bytes: self.headers.size(),
+            repeated: ["host", "range"]
+                .into_iter()
+                .find(|name| self.headers.repeats(name)),
         }
     }
 
@@ -140,13 +145,13 @@ impl ClientRequest {
     pub fn meta(&self) -> RequestMeta<'_> {
         RequestMeta {
             id: &self.id,
-            method: &self.method,
-            host: self.host.as_deref(),
-            target: &self.target,
+            method: self.method(),
+            host: self.header("host"),
+            target: self.target(),
             protocol: &self.protocol,
-            user_agent: self.user_agent.as_deref(),
-            referer: self.referer.as_deref(),
-            range: self.range.as_deref(),
+            user_agent: self.header("user-agent"),
+            referer: self.header("referer"),
+            range: self.header("range"),
             client_ip: self.client_ip,
             geo: self.geo.as_ref(),
             start_unix_nanos: self.start_unix_nanos,
@@ -160,11 +165,11 @@ impl ClientRequest {
 
     pub fn conditions(&self) -> Conditions<'_> {
         Conditions {
-            if_match: self.if_match.as_deref(),
-            if_unmodified_since: self.if_unmodified_since.as_deref(),
-            if_none_match: self.if_none_match.as_deref(),
-            if_modified_since: self.if_modified_since.as_deref(),
-            if_range: self.if_range.as_deref(),
+            if_match: self.header("if-match"),
+            if_unmodified_since: self.header("if-unmodified-since"),
+            if_none_match: self.header("if-none-match"),
+            if_modified_since: self.header("if-modified-since"),
+            if_range: self.header("if-range"),
         }
     }
 }
@@ -172,7 +177,9 @@ impl ClientRequest {
 /// The platform's geolocation of `ip`, read through the raw ABI and
 /// the core's JSON reader: `fastly::geo` parses the same record with
 /// serde_json, the last user of it in the Wasm (docs/performance.md).
-fn geo(ip: IpAddr) -> Option<Geo> {
+/// The record's text is leaked, as the client request is (see `shell`),
+/// and the names are lent from it.
+fn geo(ip: IpAddr) -> Option<Geo<'static>> {
     let (v4, v6);
     let octets: &[u8] = match ip {
         IpAddr::V4(ip) => {
@@ -191,7 +198,8 @@ fn geo(ip: IpAddr) -> Option<Geo> {
         fastly_sys::fastly_geo::lookup(octets.as_ptr(), octets.len(), ptr, len, written)
     })
     .is_ok();
-    Geo::from_json(std::str::from_utf8(&record).ok().filter(|_| read)?)
+    let text = String::from_utf8(record).ok().filter(|_| read)?;
+    Geo::from_json(text.leak())
 }
 
 /// The request URI exactly as the host received it.

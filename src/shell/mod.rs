@@ -47,7 +47,7 @@ pub fn handle_client_request() {
     // Leaked like the client request: the record lends its text.
     let decision: &'static _ = Box::leak(Box::new(decide(&client.view(), config)));
     log.update(|record| record.decided(decision));
-    if let Some(header) = client.debug_header.as_deref() {
+    if let Some(header) = client.debug_header() {
         shielding::fire_drill(header);
     }
     // `origin` is the origin's answer a fetched response was made from:
@@ -65,11 +65,8 @@ pub fn handle_client_request() {
                 &fetch.target.path,
                 locality.group,
             );
-            let placement = shielding::place(
-                client.shield_header.as_deref(),
-                &choice,
-                config.shield_plan.timeouts,
-            );
+            let placement =
+                shielding::place(client.shield_header(), &choice, config.shield_plan.timeouts);
             log.located(&locality, &placement);
             let to_edge = placement.role == "shield";
             let mut fetched = origin::fetch(client, fetch, config, placement.hop, to_edge);
@@ -92,11 +89,7 @@ pub fn handle_client_request() {
             }
             log.update(|record| record.response.cache_state = fetched.cache_state);
             let mut response = fetched.response;
-            if client
-                .debug_header
-                .as_deref()
-                .is_some_and(shielding::is_debug_token)
-            {
+            if client.debug_header().is_some_and(shielding::is_debug_token) {
                 response.set("dl-edge-bucket", fetched.bucket.to_owned());
                 response.set(
                     "dl-edge-failover",

@@ -38,7 +38,7 @@ pub struct RequestMeta<'a> {
     pub referer: Option<&'a str>,
     pub range: Option<&'a str>,
     pub client_ip: Option<IpAddr>,
-    pub geo: Option<&'a Geo>,
+    pub geo: Option<&'a Geo<'a>>,
     /// Request start, nanoseconds since 1970.
     pub start_unix_nanos: i128,
 }
@@ -198,11 +198,11 @@ impl<'r> LogRecord<'r> {
             client: ClientFields {
                 ip: privacy::client_ip(meta.client_ip, ip_mode, salt),
                 asn: geo.map(|g| g.asn),
-                as_name: geo.map(|g| Cow::Borrowed(g.as_name.as_str())),
-                continent: geo.map(|g| Cow::Borrowed(g.continent.as_str())),
-                country: geo.map(|g| Cow::Borrowed(g.country.as_str())),
+                as_name: geo.map(|g| Cow::Borrowed(g.as_name.as_ref())),
+                continent: geo.map(|g| Cow::Borrowed(g.continent.as_ref())),
+                country: geo.map(|g| Cow::Borrowed(g.country.as_ref())),
                 region: geo.and_then(|g| g.region.as_deref().map(Cow::Borrowed)),
-                city: geo.map(|g| Cow::Borrowed(g.city.as_str())),
+                city: geo.map(|g| Cow::Borrowed(g.city.as_ref())),
                 cloud: None,
                 cloud_region: None,
                 group: None,
