@@ -120,6 +120,7 @@ impl<'a> Object<'a> {
 /// control characters. Where the writer escapes and the reader stops
 /// copying. A table look-up a byte, as serde_json has, where three
 /// comparisons took a third more instructions (docs/performance.md).
+/// The writer's [`first_escaped`] looks at eight bytes at a time first.
 pub(super) const ESCAPED: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -132,6 +133,36 @@ pub(super) const ESCAPED: [bool; 256] = {
     table
 };
 
+/// Where the first byte of `bytes` that [`ESCAPED`] marks is: eight
+/// bytes at a time, as one `u64`, then one at a time through the table.
+/// The log line's values (paths, user agents) run to tens of bytes: the
+/// record and its line took 15,288 instructions with the table alone,
+/// 13,859 this way. The reader's strings, mostly keys shorter than a
+/// word, gained nothing, and it keeps the table.
+fn first_escaped(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut at = 0;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        // The high bit of each byte below 0x20, or zero after the XOR
+        // (`"`, `\`). A borrow can mark bytes after the first one found,
+        // never before it: the lowest mark is the first.
+        let marks = ((x.wrapping_sub(ONES * 0x20) & !x)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash))
+            & HIGH;
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let found = bytes[at..].iter().position(|&b| ESCAPED[usize::from(b)]);
+    found.map(|i| at + i)
+}
+
 /// `value` as a JSON string: `"` and `\` escaped, control characters as
 /// `\n`-style or `\u00XX` escapes, everything else (UTF-8 included) as is.
 pub fn string(out: &mut String, value: &str) {
@@ -139,7 +170,7 @@ pub fn string(out: &mut String, value: &str) {
     let mut rest = value;
     // Runs with nothing to escape, nearly every value whole, are copied
     // in one piece.
-    while let Some(i) = rest.bytes().position(|b| ESCAPED[usize::from(b)]) {
+    while let Some(i) = first_escaped(rest.as_bytes()) {
         // Only ASCII bytes stop the scan, so the cut is on a character
         // boundary.
         out.push_str(&rest[..i]);
@@ -165,6 +196,36 @@ pub fn string(out: &mut String, value: &str) {
 
 #[cfg(test)]
 mod tests {
+    /// The word-at-a-time scan finds what a byte-by-byte look-up in the
+    /// table finds, for every byte value at every place in a word, past
+    /// it, and after an earlier non-ASCII byte.
+    #[test]
+    fn first_escaped_agrees_with_the_table() {
+        let table = |bytes: &[u8]| bytes.iter().position(|&b| super::ESCAPED[usize::from(b)]);
+        for len in 1..=19 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(
+                        super::first_escaped(&bytes),
+                        table(&bytes),
+                        "{b:#x} at {at} of {len}"
+                    );
+                    bytes[0] = 0xe2;
+                    assert_eq!(
+                        super::first_escaped(&bytes),
+                        table(&bytes),
+                        "{b:#x} at {at} of {len}, after 0xe2"
+                    );
+                }
+            }
+        }
+        assert_eq!(super::first_escaped(b""), None);
+        assert_eq!(super::first_escaped(b"0123456789abcdef\\"), Some(16));
+        assert_eq!(super::first_escaped(b"\x1f\"\\"), Some(0));
+    }
+
     use super::*;
 
     fn one_field(write: impl FnOnce(&mut Object<'_>)) -> String {
