@@ -177,8 +177,8 @@ impl ClientRequest {
 /// The platform's geolocation of `ip`, read through the raw ABI and
 /// the core's JSON reader: `fastly::geo` parses the same record with
 /// serde_json, the last user of it in the Wasm (docs/performance.md).
-/// The record's text is leaked, as the client request is (see `shell`),
-/// and the names are lent from it.
+/// The record's text is leaked, as what lives as long as the request is
+/// (`shell`), and the names are lent from it.
 fn geo(ip: IpAddr) -> Option<Geo<'static>> {
     let (v4, v6);
     let octets: &[u8] = match ip {

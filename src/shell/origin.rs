@@ -547,7 +547,7 @@ fn client_response(
     to_edge: bool,
     warnings: &mut Vec<String>,
 ) -> Option<Answer> {
-    // Leaked, as the shell leaks what lives as long as the request: the
+    // Leaked, as what lives as long as the request is (`shell`): the
     // values passed to the client are lent from it, not copied.
     let headers: &'static Headers = Box::leak(Box::new(origin.headers));
     let mut sent = Vec::new();
