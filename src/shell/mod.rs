@@ -4,11 +4,12 @@
 //! Stack depth: every 4 KiB of shadow stack a request reaches is a page
 //! fault in its fresh instance. The steps (the client request view, the
 //! log's start and finish, the fetch, the delivery) are kept out of line
-//! so their locals do not pile up in one frame, and origin responses
-//! travel boxed (a `fastly::Response` is 1,128 bytes on wasm32): a fetch
-//! reached 34.8 KB deep before, 26.5 KB after, 13.7 KB of it inside
-//! `fastly`'s send with the after-send hook (docs/performance.md). The
-//! client's response is an [`answer::Answer`] of a few words.
+//! so their locals do not pile up in one frame, and origin answers
+//! travel as handles, or boxed where a `fastly::Response` (1,128 bytes on
+//! wasm32) is kept: a fetch reached 34.8 KB deep before, 26.5 KB after,
+//! 13.7 KB of it inside `fastly`'s send with the after-send hook
+//! (docs/performance.md). The client's response is an
+//! [`answer::Answer`] of a few words.
 //!
 //! What lives as long as the request is leaked, not dropped: the client
 //! request (its URI, headers and geolocation record), the config, the
