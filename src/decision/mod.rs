@@ -6,7 +6,7 @@
 use crate::artifact::classify::{classify, Classification};
 use crate::config::Config;
 use crate::origin::route::{self, OriginRequest, Target};
-use crate::policy::cache;
+use crate::policy::cache::{self, RequestKeys};
 use crate::policy::response::{ALLOW, ALWAYS, PLAIN_TEXT_ERROR, PREFLIGHT};
 use crate::request::path::{self, PublicPath};
 use crate::request::range::{self, RangeRequest};
@@ -38,16 +38,20 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetch {
     pub head: bool,
-    /// The hostname the client used, for the log.
-    pub host: String,
     pub public: PublicPath,
     pub target: Target,
     pub classification: Classification,
     pub origin: OriginRequest,
     pub range: RangeRequest,
-    /// Keys known from the request; the object's own keys join them once
-    /// the response is known.
-    pub surrogate_keys: Vec<String>,
+}
+
+impl Fetch {
+    /// Surrogate keys known from the request; the object's own keys join
+    /// them once the response is known.
+    pub fn request_keys(&self) -> RequestKeys<'_> {
+        let class = &self.classification;
+        cache::request_keys(class.class, class.release.as_deref(), &self.target.path)
+    }
 }
 
 /// Answer at the edge, without an origin fetch.
@@ -123,21 +127,14 @@ fn fetch(view: &RequestView<'_>, config: &Config) -> Result<Fetch, Reply> {
     let target = route::resolve(&public.path, config).map_err(reject)?;
     let range = range::check(view.range).map_err(reject)?;
     let classification = classify(&target.path);
-    let surrogate_keys = cache::request_keys(
-        classification.class,
-        classification.release.as_deref(),
-        &target.path,
-    );
     let origin = route::origin_request(&target, config);
     Ok(Fetch {
         head,
-        host: hostname.to_ascii_lowercase(),
         public,
         target,
         classification,
         origin,
         range,
-        surrogate_keys,
     })
 }
 

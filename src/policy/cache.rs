@@ -80,15 +80,22 @@ fn uncached() -> CachePolicy {
 
 /// Surrogate keys known from the request: the class, the release, and for
 /// a marker its own path, so release tooling can purge one marker, all
-/// markers, or one release.
-pub fn request_keys(class: Class, release: Option<&str>, public_path: &str) -> Vec<String> {
+/// markers, or one release. Lent from the path, as the request asks for
+/// them (nothing is copied on the decision's path).
+pub fn request_keys<'a>(
+    class: Class,
+    release: Option<&'a str>,
+    public_path: &'a str,
+) -> RequestKeys<'a> {
     let class_key = match class {
         Class::Marker => "markers",
         Class::Immutable => "immutable",
         Class::Mutable => "mutable",
     };
-    let mut keys = Vec::with_capacity(3);
-    keys.push(class_key.to_owned());
+    let mut keys = RequestKeys {
+        keys: [class_key, "", ""],
+        len: 1,
+    };
     // Both come from the client's (decoded) path: a key that is not a
     // valid one (a space would split it into keys the client chooses, and
     // non-ASCII text or bidi controls do not belong in purge keys) is left
@@ -99,10 +106,24 @@ pub fn request_keys(class: Class, release: Option<&str>, public_path: &str) -> V
     ];
     for key in from_path.into_iter().flatten() {
         if is_valid_key(key) {
-            keys.push(key.to_owned());
+            keys.keys[keys.len] = key;
+            keys.len += 1;
         }
     }
     keys
+}
+
+/// The (at most three) surrogate keys [`request_keys`] finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestKeys<'a> {
+    keys: [&'a str; 3],
+    len: usize,
+}
+
+impl<'a> RequestKeys<'a> {
+    pub fn as_slice(&self) -> &[&'a str] {
+        &self.keys[..self.len]
+    }
 }
 
 /// A surrogate key as Fastly takes it: printable ASCII without spaces, at
@@ -116,9 +137,12 @@ const MAX_KEY_BYTES: usize = 1024;
 
 /// Adds the keys an object carries in its `x-goog-meta-surrogate-key`
 /// metadata (space-separated), skipping anything that is not a valid key.
-pub fn with_object_keys(keys: Vec<String>, metadata: Option<&str>) -> Vec<String> {
-    let own: Vec<String> = object_keys(&keys, metadata).map(str::to_owned).collect();
-    [keys, own].concat()
+pub fn with_object_keys(keys: &[impl AsRef<str>], metadata: Option<&str>) -> Vec<String> {
+    let known = keys.iter().map(AsRef::as_ref);
+    known
+        .chain(object_keys(keys, metadata))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The keys of `metadata` (an object's `x-goog-meta-surrogate-key`,
@@ -126,7 +150,7 @@ pub fn with_object_keys(keys: Vec<String>, metadata: Option<&str>) -> Vec<String
 /// it: what [`with_object_keys`] adds, lent, for a response's
 /// `Surrogate-Key` written without a copy of each key.
 pub fn object_keys<'k>(
-    keys: &'k [String],
+    keys: &'k [impl AsRef<str>],
     metadata: Option<&'k str>,
 ) -> impl Iterator<Item = &'k str> + 'k {
     let metadata = metadata.unwrap_or("");
@@ -135,7 +159,7 @@ pub fn object_keys<'k>(
         .enumerate()
         .filter(move |&(i, key)| {
             is_valid_key(key)
-                && !keys.iter().any(|k| k == key)
+                && !keys.iter().any(|k| k.as_ref() == key)
                 && !metadata.split_ascii_whitespace().take(i).any(|k| k == key)
         })
         .map(|(_, key)| key)
@@ -259,27 +283,25 @@ mod tests {
                 Class::Immutable,
                 Some("release/v1.31.0"),
                 "/release/v1.31.0/x"
-            ),
+            )
+            .as_slice(),
             ["immutable", "release/v1.31.0"]
         );
         assert_eq!(
-            request_keys(Class::Marker, None, "/release/stable.txt"),
+            request_keys(Class::Marker, None, "/release/stable.txt").as_slice(),
             ["markers", "release/stable.txt"]
         );
         assert_eq!(
-            request_keys(Class::Mutable, None, "/index.html"),
+            request_keys(Class::Mutable, None, "/index.html").as_slice(),
             ["mutable"]
         );
     }
 
     #[test]
     fn object_metadata_adds_valid_keys_once() {
-        let keys = with_object_keys(
-            vec!["markers".into()],
-            Some(" docs  markers site\u{7f}x docs "),
-        );
+        let keys = with_object_keys(&["markers"], Some(" docs  markers site\u{7f}x docs "));
         assert_eq!(keys, ["markers", "docs"]);
-        assert_eq!(with_object_keys(vec!["a".into()], None), ["a"]);
+        assert_eq!(with_object_keys(&["a"], None), ["a"]);
     }
 
     /// An edge behind a shield counts the TTL and the stale window from the
@@ -330,15 +352,18 @@ mod tests {
             "/release/stable\u{202e}.txt",
         ] {
             assert_eq!(
-                request_keys(Class::Marker, None, path),
+                request_keys(Class::Marker, None, path).as_slice(),
                 ["markers"],
                 "{path:?}"
             );
         }
         let long = format!("/release/{}.txt", "a".repeat(2000));
-        assert_eq!(request_keys(Class::Marker, None, &long), ["markers"]);
         assert_eq!(
-            request_keys(Class::Immutable, Some("release/v1.31.0 x"), "/x"),
+            request_keys(Class::Marker, None, &long).as_slice(),
+            ["markers"]
+        );
+        assert_eq!(
+            request_keys(Class::Immutable, Some("release/v1.31.0 x"), "/x").as_slice(),
             ["immutable"]
         );
     }

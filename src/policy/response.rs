@@ -115,7 +115,7 @@ pub struct ServedObject<'a> {
     /// The file name, which can say its content type.
     pub file: &'a str,
     /// Surrogate keys known from the request.
-    pub request_keys: &'a [String],
+    pub request_keys: &'a [&'a str],
     /// The client asked for a range.
     pub ranged: bool,
     /// The response goes to an edge (this instance is its shield), which
@@ -167,10 +167,10 @@ const SET_ROOM: usize = 8;
 
 /// The `Surrogate-Key` value: the request's keys, then the object's own
 /// (`x-goog-meta-surrogate-key`), written in one string.
-fn surrogate_key(request_keys: &[String], object_keys: Option<&str>) -> String {
+fn surrogate_key(request_keys: &[&str], object_keys: Option<&str>) -> String {
     let mut value = String::with_capacity(128);
     let own = cache::object_keys(request_keys, object_keys);
-    for key in request_keys.iter().map(String::as_str).chain(own) {
+    for key in request_keys.iter().copied().chain(own) {
         if !value.is_empty() {
             value.push(' ');
         }
@@ -398,7 +398,7 @@ mod tests {
         conditions: Conditions<'_>,
         ranged: bool,
     ) -> ResponsePlan {
-        let keys = ["immutable".to_owned(), "release/v1.31.0".to_owned()];
+        let keys = ["immutable", "release/v1.31.0"];
         let object = ServedObject {
             class: Class::Immutable,
             file,

@@ -449,7 +449,12 @@ fn send_hooked(
     source: Source,
 ) -> Result<(Received, &'static str), fastly::http::request::SendError> {
     let class = fetch.classification.class;
-    let keys = fetch.surrogate_keys.clone();
+    let keys: Vec<String> = fetch
+        .request_keys()
+        .as_slice()
+        .iter()
+        .map(|&k| k.to_owned())
+        .collect();
     let hook_settings = settings.clone();
     let fetched = Arc::new(AtomicBool::new(false));
     let hook_fetched = Arc::clone(&fetched);
@@ -471,7 +476,7 @@ fn send_hooked(
                 candidate
                     .set_stale_while_revalidate(Duration::from_secs(stale_while_revalidate.into()));
                 candidate.set_stale_if_error(Duration::from_secs(stale_if_error.into()));
-                let keys = cache::with_object_keys(keys.clone(), object_keys.as_deref());
+                let keys = cache::with_object_keys(&keys, object_keys.as_deref());
                 candidate.set_surrogate_keys(keys.iter().map(String::as_str));
             }
             EdgeCache::DoNotStore => candidate.set_uncacheable(false),
@@ -577,10 +582,11 @@ fn client_response(
         object_keys: headers.str(source.object_keys_header()),
         unreadable,
     };
+    let request_keys = fetch.request_keys();
     let object = ServedObject {
         class: fetch.classification.class,
         file: &fetch.classification.file,
-        request_keys: &fetch.surrogate_keys,
+        request_keys: request_keys.as_slice(),
         ranged: matches!(fetch.range, RangeRequest::Single(_)),
         keep_age: to_edge,
     };
