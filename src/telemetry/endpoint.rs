@@ -5,6 +5,8 @@
 //! bare record). The shell writes each line with a single write call, since
 //! the platform turns every write into a line.
 
+use std::borrow::Cow;
+
 use crate::primitives::json::{self, Object, Reader};
 use crate::telemetry::record::{LogRecord, LINE_CAPACITY};
 
@@ -36,23 +38,24 @@ pub struct LogEndpoint {
     pub min_class: MinClass,
     /// HEC only: the Splunk index; omitted means the token's default.
     pub index: Option<String>,
-    /// Default `dl-edge`.
-    pub source: String,
+    /// Default `dl-edge` (the defaults are static text: the config is
+    /// parsed on every request).
+    pub source: Cow<'static, str>,
     /// Default `dl-edge:request`.
-    pub sourcetype: String,
+    pub sourcetype: Cow<'static, str>,
 }
 
 impl LogEndpoint {
     /// An endpoint with every optional field at its default.
-    fn new(name: String, format: Format, sourcetype: &str) -> LogEndpoint {
+    fn new(name: String, format: Format, sourcetype: &'static str) -> LogEndpoint {
         LogEndpoint {
             name,
             format,
             sample_rate: 1.0,
             min_class: MinClass::All,
             index: None,
-            source: "dl-edge".to_owned(),
-            sourcetype: sourcetype.to_owned(),
+            source: Cow::Borrowed("dl-edge"),
+            sourcetype: Cow::Borrowed(sourcetype),
         }
     }
 
@@ -68,7 +71,10 @@ impl LogEndpoint {
 
     /// One endpoint's JSON object, with `sourcetype` defaulting to
     /// `default_sourcetype`.
-    fn read(r: &mut Reader<'_>, default_sourcetype: &str) -> Result<LogEndpoint, json::Error> {
+    fn read(
+        r: &mut Reader<'_>,
+        default_sourcetype: &'static str,
+    ) -> Result<LogEndpoint, json::Error> {
         let (mut name, mut format) = (None, None);
         let mut endpoint = LogEndpoint::new(String::new(), Format::Json, default_sourcetype);
         r.fields(Self::FIELDS, |r, field| {
@@ -88,8 +94,8 @@ impl LogEndpoint {
                     )?
                 }
                 "index" => endpoint.index = Some(r.string()?),
-                "source" => endpoint.source = r.string()?,
-                "sourcetype" => endpoint.sourcetype = r.string()?,
+                "source" => endpoint.source = r.string()?.into(),
+                "sourcetype" => endpoint.sourcetype = r.string()?.into(),
                 _ => r.skip()?,
             }
             Ok(())
@@ -391,7 +397,7 @@ mod tests {
         };
         let hec = parse_service_endpoint("dl_edge_service").unwrap();
         assert_eq!(
-            (hec.format, hec.sourcetype.as_str()),
+            (hec.format, hec.sourcetype.as_ref()),
             (Format::Hec, SERVICE_SOURCETYPE)
         );
         let text = line.to_line(&hec, "dl.k8s.io", 1_795_257_906_123);
