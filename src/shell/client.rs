@@ -21,7 +21,7 @@ pub struct ClientRequest {
     /// Kept open for [`ClientRequest::offers_http_cache`].
     handle: RequestHandle,
     pub started: Instant,
-    start_unix_nanos: i128,
+    start_unix_nanos: u64,
     id: String,
     protocol: Cow<'static, str>,
     client_ip: Option<IpAddr>,
@@ -40,9 +40,9 @@ impl ClientRequest {
     #[inline(never)]
     pub fn take() -> ClientRequest {
         let started = Instant::now();
-        let start_unix_nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i128);
+        let start_unix_nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| {
+            d.as_secs() * 1_000_000_000 + u64::from(d.subsec_nanos())
+        });
         let (handle, body) = client_request_and_body();
         let uri = raw_uri(&handle);
         // Client metadata is read from the handle: a `Request` built from

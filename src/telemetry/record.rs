@@ -39,8 +39,9 @@ pub struct RequestMeta<'a> {
     pub range: Option<&'a str>,
     pub client_ip: Option<IpAddr>,
     pub geo: Option<&'a Geo<'a>>,
-    /// Request start, nanoseconds since 1970.
-    pub start_unix_nanos: i128,
+    /// Request start, nanoseconds since 1970 (a `u64` holds them until
+    /// 2554; an `i128` brought 128-bit division into the Wasm).
+    pub start_unix_nanos: u64,
 }
 
 /// The record lends what it takes unchanged from the request and its

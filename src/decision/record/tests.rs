@@ -14,7 +14,7 @@ use crate::telemetry::delivery::Cut;
 use crate::telemetry::privacy::IpMode;
 use crate::telemetry::record::*;
 
-const START_NS: i128 = 1_795_257_906_123_456_789;
+const START_NS: u64 = 1_795_257_906_123_456_789;
 
 fn service() -> ServiceFields {
     ServiceFields {
