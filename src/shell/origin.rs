@@ -20,7 +20,7 @@ use fastly::handle::{BodyHandle, RequestHandle};
 use fastly::http::request::SendErrorCause;
 use fastly::http::HeaderValue;
 use fastly::http::Method;
-use fastly::{Backend, Response};
+use fastly::{Backend, Request, Response};
 
 use super::answer::{Answer, AnswerBody};
 use super::client::ClientRequest;
@@ -458,7 +458,7 @@ fn send_hooked(
     let hook_settings = settings.clone();
     let fetched = Arc::new(AtomicBool::new(false));
     let hook_fetched = Arc::clone(&fetched);
-    let hooked = outgoing::hookable(request).with_after_send(move |candidate| {
+    let hooked = Request::from_handles(request, None).with_after_send(move |candidate| {
         hook_fetched.store(true, Ordering::Relaxed);
         let status = candidate.get_status().as_u16();
         let text = |name: &str| candidate.get_header(name).and_then(|v| v.to_str().ok());

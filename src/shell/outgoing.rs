@@ -11,12 +11,12 @@
 //! (docs/performance.md).
 //!
 //! The HTTP cache's after-send hook needs `fastly::Request`; the request
-//! built here becomes one with [`Request::from_handles`] for that send
-//! only (see `origin::send`).
+//! built here becomes one with [`fastly::Request::from_handles`] for that send
+//! only (see `origin::send_hooked`).
 
 use fastly::handle::{BodyHandle, CacheOverride, RequestHandle, ResponseHandle};
 use fastly::http::Method;
-use fastly::{Backend, Request};
+use fastly::Backend;
 use fastly_shared::FastlyStatus;
 
 /// Builds a request for `https://{host}{path}` with `headers`, on a new
@@ -124,9 +124,4 @@ pub fn send_uncached(mut request: RequestHandle, backend: &Backend) -> Result<Re
         response,
         body,
     })
-}
-
-/// The request as `fastly::Request`, for a send with hooks.
-pub fn hookable(request: RequestHandle) -> Request {
-    Request::from_handles(request, None)
 }
