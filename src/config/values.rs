@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::config::names::{is_bucket_name, is_route_prefix};
 use crate::config::overrides::OverrideError;
+use crate::primitives::few;
 use crate::primitives::json::{self, Reader};
 use crate::shield::PlanProblem;
 use crate::telemetry::endpoint::EndpointError;
@@ -223,10 +224,9 @@ pub fn check_route_prefix(prefix: &str) -> Result<(), ValueError> {
 }
 
 /// Longest prefix first, so the first route that matches is the most
-/// specific one. Unstable: two prefixes of one length never both match a
-/// path (prefixes are unique), and a stable sort carries more code.
+/// specific one.
 pub fn sort_routes(routes: &mut [Route]) {
-    routes.sort_unstable_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+    few::sort_by(routes, |a, b| a.prefix.len() > b.prefix.len());
 }
 
 pub fn parse_routes(value: &str) -> Result<Vec<Route>, ValueError> {

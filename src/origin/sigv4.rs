@@ -7,6 +7,7 @@
 
 use hmac::{Hmac, Mac};
 
+use crate::primitives::few;
 use crate::primitives::hex::encode;
 use sha2::{Digest, Sha256};
 
@@ -79,8 +80,7 @@ pub fn signature(
             )
         })
         .collect();
-    // Equal entries are identical, so an unstable sort gives the same.
-    headers.sort_unstable();
+    few::sort_by(&mut headers, |a, b| a < b);
     let signed_headers = headers
         .iter()
         .map(|(n, _)| n.as_str())

@@ -2,6 +2,7 @@
 //! numbers, header lists, hex, UTC dates and JSON config values. They know nothing of requests.
 
 pub mod decimal;
+pub mod few;
 pub mod fnv;
 pub mod headers;
 pub mod hex;

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 
 use crate::artifact::classify::{Class, Classification};
 use crate::locality::RegionGroup;
-use crate::primitives::decimal;
 use crate::primitives::json::{self, Reader};
+use crate::primitives::{decimal, few};
 pub use pops::SHIELDS;
 pub use version_range::{RangeError, RangeReason, VersionRange};
 
@@ -537,7 +537,7 @@ impl ShieldChoice {
     ) -> ShieldChoice {
         let mut scored: Vec<(u64, &ShieldCode)> =
             candidates.iter().map(|c| (score(c, key), c)).collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        few::sort_by(&mut scored, |a, b| (b.0, a.1) < (a.0, b.1));
         let mut ordered: Vec<ShieldCode> = Vec::with_capacity(scored.len());
         for (_, code) in scored {
             if !ordered.contains(code) {
