@@ -483,7 +483,11 @@ fn send_hooked(
         }
         Ok(())
     });
-    let response = hooked.send(backend)?;
+    // `send_async` + `wait` is `send`'s own guest-caching path, without
+    // `send`'s Image Optimizer branch: that branch links serde, ryu and
+    // form encoding, 54.6 KB of Wasm every request instantiates
+    // (docs/performance.md). This request never carries optimizer options.
+    let response = hooked.send_async(backend)?.wait()?;
     let state = if fetched.load(Ordering::Relaxed) {
         "miss"
     } else {
