@@ -70,7 +70,7 @@ pub struct Config {
     pub origin_host: String,
     pub origin_style: OriginStyle,
     pub signed_buckets: Vec<String>,
-    pub bucket_backends: std::collections::BTreeMap<String, String>,
+    pub bucket_backends: crate::primitives::few::Map<String, String>,
     pub max_path_bytes: usize,
     pub max_header_bytes: usize,
     pub cache: CacheSettings,

@@ -1,7 +1,6 @@
 //! Parsers of Config Store values: each returns the value, or why it is
 //! not one as a [`ValueError`].
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::config::names::{is_bucket_name, is_route_prefix};
@@ -258,7 +257,7 @@ pub fn parse_buckets(value: &str) -> Result<Vec<String>, ValueError> {
         .collect()
 }
 
-pub fn parse_bucket_backends(value: &str) -> Result<BTreeMap<String, String>, ValueError> {
+pub fn parse_bucket_backends(value: &str) -> Result<few::Map<String, String>, ValueError> {
     let map = json(value, "an object of bucket to backend", |r| {
         r.strings_by_name()
     })?;

@@ -1,10 +1,13 @@
-//! Sorting the few items a request sorts: shield candidates, routes and
-//! signed headers, a handful each.
+//! Collections of the few items a request handles: shield candidates,
+//! routes, signed headers and the config's maps, a handful each.
 //!
-//! `slice::sort*` is built for large slices; its quicksort, heapsort and
-//! small-sort networks cost about 9 KB of the Wasm that every request
-//! instantiates (docs/performance.md). An insertion sort is quadratic,
-//! which for a handful of items is nothing.
+//! The standard library's are built for many items, and their code is
+//! paid in the Wasm every request instantiates (docs/performance.md):
+//! `slice::sort*`'s quicksort, heapsort and small-sort networks were
+//! about 9 KB, `BTreeMap`'s nodes about 5 KB. For a handful of items an
+//! insertion sort and a sorted list do the same in a few lines.
+
+use std::borrow::Borrow;
 
 /// Sorts `items` so that no item comes after one it goes `before`.
 /// Stable: items neither before the other keep their order.
@@ -18,9 +21,105 @@ pub fn sort_by<T>(items: &mut [T], mut before: impl FnMut(&T, &T) -> bool) {
     }
 }
 
+/// A map of a few entries, in key order: a sorted list, looked up by
+/// binary search. A key inserted twice keeps its last value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Map<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for Map<K, V> {
+    fn default() -> Self {
+        Map(Vec::new())
+    }
+}
+
+impl<K: Ord, V> Map<K, V> {
+    pub fn new() -> Self {
+        Map::default()
+    }
+
+    pub fn insert(&mut self, key: K, value: V) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (key, value)),
+        }
+    }
+
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        let at = self.0.binary_search_by(|(k, _)| k.borrow().cmp(key)).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> Entries<'_, K, V> {
+        self.into_iter()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A map's entries in key order.
+pub type Entries<'m, K, V> =
+    std::iter::Map<std::slice::Iter<'m, (K, V)>, fn(&'m (K, V)) -> (&'m K, &'m V)>;
+
+impl<'m, K, V> IntoIterator for &'m Map<K, V> {
+    type Item = (&'m K, &'m V);
+    type IntoIter = Entries<'m, K, V>;
+
+    fn into_iter(self) -> Entries<'m, K, V> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<K: Ord, V> FromIterator<(K, V)> for Map<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
+        let mut map = Map::new();
+        for (k, v) in entries {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sort_by;
+    use super::{sort_by, Map};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_map_keeps_what_a_btree_map_keeps() {
+        // Keys inserted out of order and twice: the same entries, in the
+        // same order, and the same answers to lookups.
+        let inserts = [(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (0, 'e'), (1, 'f')];
+        let ours: Map<u8, char> = inserts.into_iter().collect();
+        let std: BTreeMap<u8, char> = inserts.into_iter().collect();
+        assert_eq!(
+            ours.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+            std.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+        );
+        assert_eq!(ours.len(), std.len());
+        for key in 0..5 {
+            assert_eq!(ours.get(&key), std.get(&key), "key {key}");
+        }
+        let names: Map<String, u8> = [("b".to_owned(), 1), ("a".to_owned(), 2)]
+            .into_iter()
+            .collect();
+        assert_eq!(names.get("a"), Some(&2));
+        assert_eq!(names.get("c"), None);
+        assert!(Map::<u8, u8>::new().is_empty());
+    }
 
     #[test]
     fn sorts_like_the_standard_stable_sort() {

@@ -13,7 +13,6 @@ mod pops;
 mod version_range;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use crate::artifact::classify::{Class, Classification};
 use crate::locality::RegionGroup;
@@ -67,14 +66,14 @@ pub const DEFAULT_TIMEOUTS: ShieldTimeouts = ShieldTimeouts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub granularity: Granularity,
-    pub groups: BTreeMap<RegionGroup, Vec<ShieldCode>>,
+    pub groups: few::Map<RegionGroup, Vec<ShieldCode>>,
     pub rules: Vec<Rule>,
     /// For markers, CI builds and unversioned paths.
     pub unversioned: Vec<ShieldCode>,
     /// The same, for a group that has candidates of its own for them:
     /// markers are small and refetched every minute, so a shield near the
     /// group costs the origin almost nothing.
-    pub unversioned_groups: BTreeMap<RegionGroup, Vec<ShieldCode>>,
+    pub unversioned_groups: few::Map<RegionGroup, Vec<ShieldCode>>,
     /// For a group with no candidates of its own.
     pub default: Vec<ShieldCode>,
     pub timeouts: ShieldTimeouts,
@@ -85,10 +84,10 @@ pub struct Plan {
 /// copied (unless written with escapes).
 struct RawPlan<'a> {
     granularity: Granularity,
-    groups: BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>,
+    groups: few::Map<Cow<'a, str>, Vec<Cow<'a, str>>>,
     rules: Vec<RawRule<'a>>,
     unversioned: Option<Vec<Cow<'a, str>>>,
-    unversioned_groups: BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>,
+    unversioned_groups: few::Map<Cow<'a, str>, Vec<Cow<'a, str>>>,
     default: Vec<Cow<'a, str>>,
     first_byte_ms: Option<u32>,
     between_bytes_ms: Option<u32>,
@@ -115,10 +114,10 @@ impl<'a> RawPlan<'a> {
     fn read(r: &mut Reader<'a>) -> Result<RawPlan<'a>, json::Error> {
         let mut plan = RawPlan {
             granularity: Granularity::Minor,
-            groups: BTreeMap::new(),
+            groups: few::Map::new(),
             rules: Vec::new(),
             unversioned: None,
-            unversioned_groups: BTreeMap::new(),
+            unversioned_groups: few::Map::new(),
             default: Vec::new(),
             first_byte_ms: None,
             between_bytes_ms: None,
@@ -160,8 +159,8 @@ impl<'a> RawPlan<'a> {
 /// list.
 fn group_lists<'a>(
     r: &mut Reader<'a>,
-) -> Result<BTreeMap<Cow<'a, str>, Vec<Cow<'a, str>>>, json::Error> {
-    let mut lists = BTreeMap::new();
+) -> Result<few::Map<Cow<'a, str>, Vec<Cow<'a, str>>>, json::Error> {
+    let mut lists = few::Map::new();
     r.entries(|r, group| {
         let list = r.strs().map_err(|e| e.in_field(&group))?;
         lists.insert(group, list);
@@ -318,7 +317,7 @@ impl Plan {
                 })
                 .collect()
         };
-        let mut groups = BTreeMap::new();
+        let mut groups = few::Map::new();
         let mut unknown_groups = Vec::new();
         for (name, list) in &raw.groups {
             let list = shields(list, &|| format!("group {name}"));
@@ -329,7 +328,7 @@ impl Plan {
                 None => unknown_groups.push(PlanProblem::UnknownGroup(name.to_string())),
             }
         }
-        let mut unversioned_groups = BTreeMap::new();
+        let mut unversioned_groups = few::Map::new();
         for (name, list) in &raw.unversioned_groups {
             let list = shields(list, &|| format!("unversioned group {name}"));
             match RegionGroup::parse(name) {

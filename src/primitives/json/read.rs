@@ -11,8 +11,9 @@
 //! the text unless they hold escapes.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
+
+use crate::primitives::few;
 
 /// Why a value is not the JSON, or not the shape, that was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,8 +264,8 @@ impl<'a> Reader<'a> {
 
     /// An object of strings, by name (a name written twice keeps its
     /// last value).
-    pub fn strings_by_name(&mut self) -> Result<BTreeMap<String, String>, Error> {
-        let mut map = BTreeMap::new();
+    pub fn strings_by_name(&mut self) -> Result<few::Map<String, String>, Error> {
+        let mut map = few::Map::new();
         self.entries(|r, name| {
             let value = r.string().map_err(|e| e.in_field(&name))?;
             map.insert(name.into_owned(), value);
