@@ -31,13 +31,16 @@ const CUT_PAUSE_MS: u64 = 20;
 
 /// What was handed to the client.
 pub struct Delivered {
+    /// The `Content-Length` the answer was sent with, if it had one.
+    pub length: Option<u64>,
     /// Body bytes the platform accepted for the client.
     pub bytes: u64,
     /// Why the body stopped short, and whose side cut it, if it did.
     pub cut: Option<CutShort>,
-    /// The status and length of the answer sent instead of the one
-    /// planned, if the body turned out short before anything was sent.
-    pub replaced: Option<(u16, u64)>,
+    /// The status of the answer sent instead of the one planned, if the
+    /// body turned out short before anything was sent (`length` is then
+    /// that answer's).
+    pub replaced: Option<u16>,
 }
 
 /// Sends the answer. Its `Content-Length` is kept by manual framing
@@ -72,6 +75,7 @@ pub fn deliver(answer: Answer, head: bool) -> Delivered {
     };
     response.send_to_client(body.unwrap_or_else(BodyHandle::new));
     Delivered {
+        length,
         bytes,
         cut: None,
         replaced: None,
@@ -86,6 +90,7 @@ fn read_whole(response: ResponseHandle, mut body: BodyHandle, len: u64) -> Deliv
         Ok(buf) => {
             response.send_to_client(BodyHandle::from(buf));
             Delivered {
+                length: Some(len),
                 bytes: len,
                 cut: None,
                 replaced: None,
@@ -97,9 +102,10 @@ fn read_whole(response: ResponseHandle, mut body: BodyHandle, len: u64) -> Deliv
             let bytes = INCOMPLETE.len() as u64;
             deliver(super::origin::edge_error(502, INCOMPLETE), false);
             Delivered {
+                length: Some(bytes),
                 bytes,
                 cut: Some(cut),
-                replaced: Some((502, bytes)),
+                replaced: Some(502),
             }
         }
     }
@@ -134,6 +140,7 @@ fn stream(mut body: BodyHandle, mut out: StreamingBodyHandle, length: Option<u64
         }
     }
     Delivered {
+        length,
         bytes,
         cut,
         replaced: None,

@@ -110,14 +110,13 @@ pub fn handle_client_request() {
         }
     };
     let head = matches!(decision, Decision::Fetch(f) if f.head);
-    let length = response.content_length();
     let status = response.status;
     let delivered = delivery::deliver(response, head);
     // Only delivery learns that a small body came up short and was
     // answered with a 502 instead.
     match delivered.replaced {
-        Some((status, length)) => log.update(|record| record.responded(status, Some(length), None)),
-        None => log.update(|record| record.responded(status, length, ttl)),
+        Some(status) => log.update(|record| record.responded(status, delivered.length, None)),
+        None => log.update(|record| record.responded(status, delivered.length, ttl)),
     }
     log.finish(client, delivered);
     drop(origin);
