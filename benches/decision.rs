@@ -45,14 +45,7 @@ fn benches(c: &mut Criterion) {
             }
         })
     });
-    let geo = Geo {
-        asn: 8075,
-        as_name: "microsoft corporation".into(),
-        continent: "NA".into(),
-        country: "US".into(),
-        region: Some("VA".into()),
-        city: "ashburn".into(),
-    };
+    let geo = Geo::from_json(dl_edge_testkit::geo::ASHBURN).expect("a geolocation record");
     let meta = RequestMeta {
         id: "5b6a3c1f0e2d4a8b9c7d6e5f4a3b2c1d",
         method: "GET",

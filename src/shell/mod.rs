@@ -114,10 +114,11 @@ pub fn handle_client_request() {
     let delivered = delivery::deliver(response, head);
     // Only delivery learns that a small body came up short and was
     // answered with a 502 instead.
-    match delivered.replaced {
-        Some(status) => log.update(|record| record.responded(status, delivered.length, None)),
-        None => log.update(|record| record.responded(status, delivered.length, ttl)),
-    }
+    let (status, ttl) = match delivered.replaced {
+        Some(status) => (status, None),
+        None => (status, ttl),
+    };
+    log.update(|record| record.responded(status, delivered.length, ttl));
     log.finish(client, delivered);
     drop(origin);
 }

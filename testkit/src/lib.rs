@@ -3,6 +3,7 @@
 //! benchmarks, the examples and the scripts:
 //!
 //! - [`corpus`]: the rows of `tests/fixtures/urls.tsv`;
+//! - [`geo`]: a client's geolocation record, as the platform gives it;
 //! - [`viceroy`]: the one Viceroy config builder (the scripts call it
 //!   through the `viceroy-config` binary);
 //! - [`stack`]: the tools, fake-gcs-server seeded by `scripts/seed-origin`,
@@ -16,6 +17,7 @@
 //! library's types.
 
 pub mod corpus;
+pub mod geo;
 pub mod hostile;
 pub mod http;
 pub mod proxy;

@@ -39,14 +39,8 @@ fn meta(target: &str) -> RequestMeta<'_> {
     }
 }
 
-static GEO: LazyLock<Geo> = LazyLock::new(|| Geo {
-    asn: 8075,
-    as_name: "microsoft corporation".into(),
-    continent: "NA".into(),
-    country: "US".into(),
-    region: Some("VA".into()),
-    city: "ashburn".into(),
-});
+static GEO: LazyLock<Geo> =
+    LazyLock::new(|| Geo::from_json(dl_edge_testkit::geo::ASHBURN).expect("a geolocation record"));
 
 fn record_for<'r>(meta: &RequestMeta<'r>) -> LogRecord<'r> {
     let mut record = LogRecord::begin(meta, IpMode::Truncated, None, service());
