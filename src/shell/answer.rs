@@ -15,6 +15,8 @@ use fastly::http::{FramingHeadersMode, StatusCode};
 
 use dl_edge::primitives::headers::as_text;
 
+use super::headers::set_value;
+
 /// A response to the client, not yet sent.
 pub struct Answer {
     pub status: u16,
@@ -99,18 +101,9 @@ impl Answer {
         handle.set_status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY));
         let id = handle.as_u32();
         for (name, value) in &self.headers {
-            // SAFETY: both slices are valid for their lengths. The host
-            // refuses only an invalid name or value, and `append` lets
-            // neither in.
-            let _ = unsafe {
-                fastly_sys::fastly_http_resp::header_append(
-                    id,
-                    name.as_ptr(),
-                    name.len(),
-                    value.as_ptr(),
-                    value.len(),
-                )
-            };
+            // The host refuses only an invalid name or value, and
+            // `append` lets neither in.
+            let _ = set_value(id, fastly_sys::fastly_http_resp::header_append, name, value);
         }
         if manual_framing {
             handle.set_framing_headers_mode(FramingHeadersMode::ManuallyFromHeaders);

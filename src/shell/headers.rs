@@ -71,6 +71,18 @@ type ValuesGet = unsafe extern "C" fn(
     *mut usize,
 ) -> FastlyStatus;
 
+/// A `header_insert` or `header_append` of the request or the response
+/// ABI: the same shape for all four.
+type ValueSet = unsafe extern "C" fn(u32, *const u8, usize, *const u8, usize) -> FastlyStatus;
+
+/// Sets `name` to `value` on handle `id` with `set` (a `header_insert`
+/// or `header_append`), and says whether the host took it.
+pub fn set_value(id: u32, set: ValueSet, name: &str, value: &str) -> FastlyStatus {
+    // SAFETY: both slices are valid for their lengths, and the host only
+    // reads them.
+    unsafe { set(id, name.as_ptr(), name.len(), value.as_ptr(), value.len()) }
+}
+
 /// Reads one header's values of handle `id` with `values_get`, for
 /// [`Headers::read`].
 fn values_of(id: u32, values_get: ValuesGet) -> impl FnMut(&[u8], &mut Vec<u8>) -> bool {

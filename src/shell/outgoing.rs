@@ -19,6 +19,8 @@ use fastly::http::Method;
 use fastly::Backend;
 use fastly_shared::FastlyStatus;
 
+use super::headers::set_value;
+
 /// Builds a request for `https://{host}{path}` with `headers`, on a new
 /// handle. `Err` names the part the host refused: a request missing a
 /// part must not be sent.
@@ -32,22 +34,14 @@ pub fn request<'a>(
     let id = handle.as_u32();
     let method = method.as_str();
     let url = ["https://", host, path].concat();
-    // SAFETY (all three calls): each slice is valid for its length, and
-    // the host only reads it.
+    // SAFETY (both calls): each slice is valid for its length, and the
+    // host only reads it.
     let set = unsafe { fastly_sys::fastly_http_req::method_set(id, method.as_ptr(), method.len()) };
     refused(set, "method", method)?;
     let set = unsafe { fastly_sys::fastly_http_req::uri_set(id, url.as_ptr(), url.len()) };
     refused(set, "URL", &url)?;
     for (name, value) in [("host", host)].into_iter().chain(headers) {
-        let set = unsafe {
-            fastly_sys::fastly_http_req::header_insert(
-                id,
-                name.as_ptr(),
-                name.len(),
-                value.as_ptr(),
-                value.len(),
-            )
-        };
+        let set = set_value(id, fastly_sys::fastly_http_req::header_insert, name, value);
         refused(set, name, value)?;
     }
     Ok(handle)
