@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use dl_edge::telemetry::delivery::{copy_counted, read_exactly, Cut, CutShort};
+use dl_edge::telemetry::delivery::{
+    copy_counted, read_exactly, stream_buffer, Cut, CutShort, READ_WHOLE_MAX,
+};
 use fastly::handle::{BodyHandle, ResponseHandle, StreamingBodyHandle};
 
 use super::answer::{Answer, AnswerBody};
@@ -11,19 +13,6 @@ use super::answer::{Answer, AnswerBody};
 /// The client's response went out: a panic after this cannot answer it
 /// (the panic hook in `logging` reads it).
 pub static RESPONSE_SENT: AtomicBool = AtomicBool::new(false);
-
-/// The largest read buffer for a streamed body. A read returns at most
-/// what the platform has at hand, so a large buffer only means fewer host
-/// calls on a fast origin. Fresh Wasm memory is zero already, so a buffer
-/// is only paid for in the pages reads really touch. docs/performance.md
-/// has the 256 MiB figure with it.
-const MAX_BUFFER: usize = 2 * 1024 * 1024;
-
-/// A fetched body up to this length is read whole before the response
-/// goes: one send instead of a stream, write and finish (measured faster
-/// for the 4 KiB object in docs/performance.md), and the client's bytes
-/// are all handed over at once, so there is no reset to count.
-const READ_WHOLE_MAX: u64 = 64 * 1024;
 
 /// How long a cut stream waits for what it was given to leave before it
 /// is abandoned.
@@ -117,8 +106,7 @@ const INCOMPLETE: &str = "bad gateway: the origin sent an incomplete object, try
 /// Copies a fetched body to the client, counting the bytes the platform
 /// took.
 fn stream(mut body: BodyHandle, mut out: StreamingBodyHandle, length: Option<u64>) -> Delivered {
-    let size = length.map_or(64 * 1024, |l| l.clamp(1, MAX_BUFFER as u64) as usize);
-    let mut buf = vec![0u8; size];
+    let mut buf = stream_buffer(length);
     let (bytes, mut cut) = copy_counted(&mut body, &mut out, &mut buf, length);
     match &cut {
         // Finishing a cut body would close a chunked response cleanly,

@@ -26,6 +26,26 @@ impl Cut {
 /// Why a delivery stopped: whose side cut the body, and the reason logged.
 pub type CutShort = (Cut, String);
 
+/// A fetched body up to this length is read whole before the response
+/// goes: one send instead of a stream, write and finish (measured faster
+/// for the 4 KiB object in docs/performance.md), and the client's bytes
+/// are all handed over at once, so there is no reset to count.
+pub const READ_WHOLE_MAX: u64 = 64 * 1024;
+
+/// The largest read buffer for a streamed body. A read returns at most
+/// what the platform has at hand, so a large buffer only means fewer host
+/// calls on a fast origin. Fresh Wasm memory is zero already, so a buffer
+/// is only paid for in the pages reads really touch. docs/performance.md
+/// has the 256 MiB figure with it.
+const MAX_STREAM_BUFFER: u64 = 2 * 1024 * 1024;
+
+/// The read buffer for streaming a body of `length` bytes (64 KiB when
+/// the length is not known).
+pub fn stream_buffer(length: Option<u64>) -> Vec<u8> {
+    let size = length.map_or(64 * 1024, |l| l.clamp(1, MAX_STREAM_BUFFER));
+    vec![0u8; size as usize]
+}
+
 /// Copies `body` to `out` through `buf`, counting what was written. A
 /// chunk counts once the platform has taken all of it: `flush` hands a
 /// short chunk on at once instead of leaving it in the writer's buffer,
