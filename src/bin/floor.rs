@@ -3,7 +3,8 @@
 //! with no decisions. Whatever dl-edge costs more than this module is its
 //! own work (parsing, deciding, building the line); whatever this module
 //! costs more than the pass-through is the platform's price for reading
-//! the config, locating the client and writing the log line, which no
+//! the config, locating the client, counting the bytes sent and writing
+//! the log line, which no
 //! implementation of the service can avoid (issue 15,
 //! docs/performance.md).
 //!
