@@ -53,9 +53,9 @@ fn main() {
         overrides.map_or(0, |s| s.len()),
         geo.map_or(0, |g| g.len()),
     );
-    while line.len() < 1_198 {
-        line.push('x');
-    }
+    // One copy, not a push a byte: the floor's own work stays out of
+    // what it measures.
+    line.push_str(&"x".repeat(1_198usize.saturating_sub(line.len())));
     line.push_str("\"}");
     if let Ok(mut endpoint) = fastly::log::Endpoint::try_from_name("splunk") {
         let _ = endpoint.write_all(line.as_bytes());
