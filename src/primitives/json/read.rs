@@ -55,7 +55,7 @@ pub fn read<'a, T>(
         depth: 0,
     };
     let value = read(&mut reader)?;
-    reader.skip_space();
+    reader.peek();
     if reader.at < reader.bytes.len() {
         return Err(reader.error("trailing characters"));
     }
@@ -110,19 +110,25 @@ impl<'a> Reader<'a> {
         Error(format!("{what} at byte {}", self.at))
     }
 
-    fn skip_space(&mut self) {
-        // Config values are mostly written without spaces.
-        if !matches!(self.bytes.get(self.at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            return;
+    /// The next byte that is not a space. Inlined: it runs before every
+    /// token (about 300 times a request), and as a call it cost 48
+    /// instructions each under Viceroy (docs/performance.md).
+    #[inline(always)]
+    fn peek(&mut self) -> Option<u8> {
+        match self.bytes.get(self.at) {
+            // Config values are mostly written without spaces.
+            Some(b' ' | b'\t' | b'\n' | b'\r') => self.skip_space(),
+            next => next.copied(),
         }
+    }
+
+    /// Past a run of spaces, to the byte after it.
+    #[inline(never)]
+    fn skip_space(&mut self) -> Option<u8> {
         self.at += self.bytes[self.at..]
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
             .unwrap_or(self.bytes.len() - self.at);
-    }
-
-    fn peek(&mut self) -> Option<u8> {
-        self.skip_space();
         self.bytes.get(self.at).copied()
     }
 
@@ -309,7 +315,7 @@ impl<'a> Reader<'a> {
     /// full later (a snapshot's values), which [`Reader::skip`] would
     /// read twice.
     pub fn skip_brackets(&mut self) -> Result<(), Error> {
-        self.skip_space();
+        self.peek();
         // One bit per open bracket, innermost lowest: 1 for `{`.
         let mut open = 0u64;
         let mut depth = 0;
@@ -449,10 +455,7 @@ impl<'a> Reader<'a> {
         loop {
             // Runs of plain characters are copied (or borrowed) whole.
             let run = self.at;
-            let Some(stop) = self.bytes[run..]
-                .iter()
-                .position(|&b| super::write::ESCAPED[usize::from(b)])
-            else {
+            let Some(stop) = super::write::first_escaped(&self.bytes[run..]) else {
                 self.at = self.bytes.len();
                 return Err(self.error("unterminated string"));
             };
