@@ -98,6 +98,20 @@ impl Headers {
         Some(self.value(entry))
     }
 
+    /// The values of those of `names` that came, in the order they were
+    /// read, each with the index of its name in `names` and the value as
+    /// text (`None` where it is not text). One pass over the entries for
+    /// every name: asking for each name in turn scans them all again.
+    pub fn values_of(&self, names: &[&str]) -> Vec<(usize, Option<&str>)> {
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                let i = names.iter().position(|n| self.is_named(e, n))?;
+                Some((i, as_text(self.value(e))))
+            })
+            .collect()
+    }
+
     /// Whether `name` came more than once.
     pub fn repeats(&self, name: &str) -> bool {
         self.all(name).nth(1).is_some()
@@ -202,6 +216,33 @@ mod tests {
         assert_eq!(as_text(b"a\tb c"), Some("a\tb c"));
         for bad in [&b"a\nb"[..], b"\x7f", "é".as_bytes()] {
             assert_eq!(as_text(bad), None, "{bad:?}");
+        }
+    }
+
+    /// One pass gives what asking name by name gives: each value of each
+    /// name asked for, with its name's index, text or not.
+    #[test]
+    fn values_of_several_names_are_those_asked_for_one_by_one() {
+        let h = listed();
+        let names = ["range", "ETAG", "x-absent", "content-type"];
+        assert_eq!(
+            h.values_of(&names),
+            [
+                (3, Some("text/plain")),
+                (1, Some("\"a\"")),
+                (1, Some("\"b\"")),
+                (0, None),
+            ]
+        );
+        for (i, name) in names.iter().enumerate() {
+            let one_by_one: Vec<Option<&str>> = h.all(name).map(as_text).collect();
+            let in_one_pass: Vec<Option<&str>> = h
+                .values_of(&names)
+                .into_iter()
+                .filter(|&(n, _)| n == i)
+                .map(|(_, v)| v)
+                .collect();
+            assert_eq!(one_by_one, in_one_pass, "{name}");
         }
     }
 

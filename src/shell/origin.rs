@@ -28,7 +28,7 @@ use super::headers;
 use super::outgoing::{self, Received};
 use super::secrets;
 use super::shielding::{Hop, SHIELD_HEADER};
-use dl_edge::primitives::headers::{as_text, Headers};
+use dl_edge::primitives::headers::Headers;
 
 /// The response for a fetch decision, ready to send, and what the log
 /// needs to know about how it was made.
@@ -510,11 +510,7 @@ fn take_apart(
     status: u16,
     source: Source,
 ) -> (OriginAnswer, Option<Box<Response>>) {
-    let kept = response::kept(true);
-    let mut room = [""; response::KEPT_COUNT + 1];
-    room[..kept.len()].copy_from_slice(kept);
-    room[kept.len()] = source.object_keys_header();
-    let names = &room[..=kept.len()];
+    let names = &origin_names(source);
     let (headers, body, held) = match origin {
         Received::Handles { response, body, .. } => {
             (headers::of_response(&response, names), body, None)
@@ -535,6 +531,15 @@ fn take_apart(
         body,
     };
     (answer, held)
+}
+
+/// The origin headers read: those that may reach a client or an edge
+/// ([`response::kept`]), then the object's purge keys.
+fn origin_names(source: Source) -> [&'static str; response::KEPT_COUNT + 1] {
+    let mut names = [""; response::KEPT_COUNT + 1];
+    names[..response::KEPT_COUNT].copy_from_slice(response::kept(true));
+    names[response::KEPT_COUNT] = source.object_keys_header();
+    names
 }
 
 /// The origin's answer as [`take_apart`] read it.
@@ -559,14 +564,23 @@ fn client_response(
     // Leaked, as what lives as long as the request is (`shell`): the
     // values passed to the client are lent from it, not copied.
     let headers: &'static Headers = Box::leak(Box::new(origin.headers));
+    // Every value read, in one pass; the names below are looked up in it
+    // by their index in `names` (`kept(to_edge)` is a prefix of it).
+    let names = origin_names(source);
+    let values = headers.values_of(&names);
+    let index = |name: &str| names.iter().position(|&n| n == name);
+    let first = |name: &str| {
+        let i = index(name)?;
+        values.iter().find(|&&(n, _)| n == i)?.1
+    };
     let mut sent = Vec::new();
     let mut unreadable = Vec::new();
-    for &name in response::kept(to_edge) {
-        let mut values = headers.all(name).peekable();
-        if values.peek().is_some() {
+    for (i, &name) in response::kept(to_edge).iter().enumerate() {
+        let mut of_name = values.iter().filter(|&&(n, _)| n == i).peekable();
+        if of_name.peek().is_some() {
             sent.push(name);
             // A value that is not text is treated as absent.
-            if values.any(|v| as_text(v).is_none()) {
+            if of_name.any(|(_, v)| v.is_none()) {
                 unreadable.push(name);
             }
         }
@@ -580,10 +594,10 @@ fn client_response(
     let head = OriginHead {
         status: origin.status,
         sent,
-        etag: headers.str("etag"),
-        last_modified: headers.str("last-modified"),
-        content_type: headers.str("content-type"),
-        object_keys: headers.str(source.object_keys_header()),
+        etag: first("etag"),
+        last_modified: first("last-modified"),
+        content_type: first("content-type"),
+        object_keys: first(source.object_keys_header()),
         unreadable,
     };
     let request_keys = fetch.request_keys();
@@ -603,8 +617,11 @@ fn client_response(
     };
     let mut answer = Answer::new(plan.status, body);
     for name in plan.pass {
-        for value in headers.all(name).filter_map(as_text) {
-            answer.append(name, value);
+        let i = index(name);
+        for &(_, value) in values.iter().filter(|&&(n, _)| Some(n) == i) {
+            if let Some(value) = value {
+                answer.append(name, value);
+            }
         }
     }
     for (name, value) in plan.set {
