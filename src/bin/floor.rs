@@ -4,9 +4,8 @@
 //! own work (parsing, deciding, building the line); whatever this module
 //! costs more than the pass-through is the platform's price for reading
 //! the config, locating the client, counting the bytes sent and writing
-//! the log line, which no
-//! implementation of the service can avoid (issue 15,
-//! docs/performance.md).
+//! the log line, which no implementation of the service can avoid (issue
+//! 15, docs/performance.md).
 //!
 //! Per request, as dl-edge with the production store:
 //! - the Config Store's `snapshot` and `overrides` (two reads);

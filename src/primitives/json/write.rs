@@ -139,7 +139,7 @@ pub(super) const ESCAPED: [bool; 256] = {
 /// record and its line took 15,288 instructions with the table alone,
 /// 13,859 this way. The reader uses it too: natively its strings,
 /// mostly keys shorter than a word, gained nothing (the snapshot's config
-/// 41,392 → 43,056 instructions, a little worse), but compiled from Wasm
+/// 41,392 → 43,056 instructions, a little worse), but run as Wasm
 /// under Viceroy the whole request took 5,500 fewer
 /// (`scripts/count-instructions`).
 pub(super) fn first_escaped(bytes: &[u8]) -> Option<usize> {
