@@ -34,9 +34,11 @@ pub const READ_WHOLE_MAX: u64 = 64 * 1024;
 
 /// The largest read buffer for a streamed body. A read returns at most
 /// what the platform has at hand, so a large buffer only means fewer host
-/// calls on a fast origin. Fresh Wasm memory is zero already, so a buffer
-/// is only paid for in the pages reads really touch. docs/performance.md
-/// has the 256 MiB figure with it.
+/// calls on a fast origin. The allocator zeroes it whole when it is made
+/// (a 256 KiB object's buffer is 256 KiB of `memory.fill`); one that grew
+/// only while reads filled it touched as many bytes on this origin, whose
+/// reads fill 64 KiB and more, and was not kept. docs/performance.md has
+/// the 256 MiB figure with it.
 const MAX_STREAM_BUFFER: u64 = 2 * 1024 * 1024;
 
 /// The read buffer for streaming a body of `length` bytes (64 KiB when
