@@ -310,7 +310,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Passes over the next list or object by its brackets alone: they
-    /// must pair (at most [`MAX_DEPTH`] deep) and its strings must close,
+    /// must pair (at most `MAX_DEPTH` deep) and its strings must close,
     /// but what is between them is not read. For text that is read in
     /// full later (a snapshot's values), which [`Reader::skip`] would
     /// read twice.
