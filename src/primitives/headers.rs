@@ -128,12 +128,26 @@ impl Headers {
 
 /// A header value as text, if it is visible ASCII (or tabs), as
 /// `HeaderValue::to_str` requires.
+///
+/// Eight bytes at a time: a word with no byte below 0x20 and none from
+/// 0x7f up is visible ASCII whole; any other (a tab's included) is
+/// looked at byte by byte.
 pub fn as_text(value: &[u8]) -> Option<&str> {
-    let visible = value
-        .iter()
-        .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let visible = |b: &u8| *b == b'\t' || (0x20..0x7f).contains(b);
+    let mut words = value.chunks_exact(8);
+    let words_visible = words.by_ref().all(|word| {
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // The high bit of a byte below 0x20 (it borrows), of 0x7f (it
+        // carries into it) and of any byte from 0x80 up. A borrow or a
+        // carry can only mark bytes after one already marked.
+        let marks = (x.wrapping_sub(ONES * 0x20) | x.wrapping_add(ONES) | x) & HIGH;
+        marks == 0 || word.iter().all(visible)
+    });
+    let text = words_visible && words.remainder().iter().all(visible);
     // Visible ASCII is UTF-8.
-    visible.then(|| std::str::from_utf8(value).ok()).flatten()
+    text.then(|| std::str::from_utf8(value).ok()).flatten()
 }
 
 /// `names`, each followed by a NUL, as the host lists them.
@@ -254,6 +268,29 @@ mod tests {
                 .collect();
             assert_eq!(one_by_one, in_one_pass, "{name}");
         }
+    }
+
+    /// The word-at-a-time check agrees with a byte-by-byte one for every
+    /// byte value at every place in a word and in the tail.
+    #[test]
+    fn as_text_agrees_with_a_byte_by_byte_check() {
+        let by_byte = |v: &[u8]| v.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
+        for len in [1, 7, 8, 9, 16, 23] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut value = vec![b'a'; len];
+                    value[at] = b;
+                    let want = by_byte(&value).then(|| std::str::from_utf8(&value).unwrap());
+                    assert_eq!(as_text(&value), want, "{b:#x} at {at} of {len}");
+                    // And after a byte that marks its word.
+                    if at > 0 {
+                        value[at - 1] = 0x1f;
+                        assert_eq!(as_text(&value), None, "{b:#x} after 0x1f");
+                    }
+                }
+            }
+        }
+        assert_eq!(as_text(b""), Some(""));
     }
 
     /// Copied from values given by name (a stale hit's header map) reads
