@@ -510,13 +510,13 @@ fn take_apart(
     status: u16,
     source: Source,
 ) -> (OriginAnswer, Option<Box<Response>>) {
-    let names = &origin_names(source);
+    let names = origin_names(source);
     let (headers, body, held) = match origin {
         Received::Handles { response, body, .. } => {
-            (headers::of_response(&response, names), body, None)
+            (headers::of_response(&response, &names), body, None)
         }
         Received::Stale(mut origin) => {
-            let headers = Headers::copied(names, |name| {
+            let headers = Headers::copied(&names, |name| {
                 origin
                     .get_header_all(name)
                     .map(HeaderValue::as_bytes)
@@ -527,6 +527,7 @@ fn take_apart(
     };
     let answer = OriginAnswer {
         status,
+        names,
         headers,
         body,
     };
@@ -545,6 +546,8 @@ fn origin_names(source: Source) -> [&'static str; response::KEPT_COUNT + 1] {
 /// The origin's answer as [`take_apart`] read it.
 struct OriginAnswer {
     status: u16,
+    /// The header names read ([`origin_names`]), in the order read.
+    names: [&'static str; response::KEPT_COUNT + 1],
     headers: Headers,
     body: BodyHandle,
 }
@@ -566,7 +569,7 @@ fn client_response(
     let headers: &'static Headers = Box::leak(Box::new(origin.headers));
     // Every value read, in one pass; the names below are looked up in it
     // by their index in `names` (`kept(to_edge)` is a prefix of it).
-    let names = origin_names(source);
+    let names = origin.names;
     let values = headers.values_of(&names);
     let index = |name: &str| names.iter().position(|&n| n == name);
     let first = |name: &str| {

@@ -55,8 +55,7 @@ pub fn read<'a, T>(
         depth: 0,
     };
     let value = read(&mut reader)?;
-    reader.peek();
-    if reader.at < reader.bytes.len() {
+    if reader.peek().is_some() {
         return Err(reader.error("trailing characters"));
     }
     Ok(value)
@@ -315,6 +314,7 @@ impl<'a> Reader<'a> {
     /// full later (a snapshot's values), which [`Reader::skip`] would
     /// read twice.
     pub fn skip_brackets(&mut self) -> Result<(), Error> {
+        // Past any spaces to the opening bracket.
         self.peek();
         // One bit per open bracket, innermost lowest: 1 for `{`.
         let mut open = 0u64;
