@@ -2,6 +2,8 @@
 //! meaning. The README table and `fastly.toml`'s `[setup]` are checked
 //! against this list.
 
+use crate::primitives::words;
+
 /// One Config Store key: its name, value type, default and effect.
 pub struct Key {
     pub name: &'static str,
@@ -200,13 +202,11 @@ impl Declared {
     }
 
     /// The key `name`, if it is declared: for names read from text (a
-    /// snapshot's, a store's). Names are told apart by length and first
-    /// byte before their text.
+    /// snapshot's, a store's), a word at a time.
     pub fn find(name: &str) -> Option<Declared> {
-        let first = name.bytes().next();
         NAMES_AND_DEFAULTS
             .iter()
-            .position(|(k, _)| k.len() == name.len() && k.bytes().next() == first && *k == name)
+            .position(|(k, _)| words::same(k.as_bytes(), name.as_bytes()))
             .map(Declared)
     }
 

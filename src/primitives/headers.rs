@@ -133,8 +133,7 @@ impl Headers {
 /// 0x7f up is visible ASCII whole; any other (a tab's included) is
 /// looked at byte by byte.
 pub fn as_text(value: &[u8]) -> Option<&str> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    use super::words::{HIGH, ONES};
     let visible = |b: &u8| *b == b'\t' || (0x20..0x7f).contains(b);
     let mut words = value.chunks_exact(8);
     let words_visible = words.by_ref().all(|word| {

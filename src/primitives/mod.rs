@@ -8,3 +8,4 @@ pub mod headers;
 pub mod hex;
 pub mod json;
 pub mod utc;
+pub mod words;

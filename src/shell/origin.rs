@@ -15,6 +15,7 @@ use dl_edge::policy::cache::{self, CachePolicy, EdgeCache};
 use dl_edge::policy::response::{
     self, Body as planned, OriginHead, ServedObject, PLAIN_TEXT_ERROR,
 };
+use dl_edge::primitives::words;
 use dl_edge::request::range::RangeRequest;
 use fastly::handle::{BodyHandle, RequestHandle};
 use fastly::http::request::SendErrorCause;
@@ -571,7 +572,11 @@ fn client_response(
     // by their index in `names` (`kept(to_edge)` is a prefix of it).
     let names = origin.names;
     let values = headers.values_of(&names);
-    let index = |name: &str| names.iter().position(|&n| n == name);
+    let index = |name: &str| {
+        names
+            .iter()
+            .position(|n| words::same(n.as_bytes(), name.as_bytes()))
+    };
     let first = |name: &str| {
         let i = index(name)?;
         values.iter().find(|&&(n, _)| n == i)?.1

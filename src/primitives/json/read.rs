@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::primitives::few;
+use crate::primitives::{few, words};
 
 /// Why a value is not the JSON, or not the shape, that was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,7 +203,7 @@ impl<'a> Reader<'a> {
         let text = self.str()?;
         words
             .iter()
-            .find(|(word, _)| *word == text)
+            .find(|(word, _)| words::same(word.as_bytes(), text.as_bytes()))
             .map(|&(_, value)| value)
             .ok_or_else(|| Error(format!("{text:?} {otherwise}")))
     }
@@ -291,7 +291,10 @@ impl<'a> Reader<'a> {
         debug_assert!(known.len() <= 64, "fields reads at most 64 known names");
         let mut seen = 0u64;
         self.entries(|r, name| {
-            let Some(i) = known.iter().position(|k| *k == name) else {
+            let Some(i) = known
+                .iter()
+                .position(|k| words::same(k.as_bytes(), name.as_bytes()))
+            else {
                 return Err(Error(format!(
                     "unknown field `{name}`, expected one of `{}`",
                     known.join("`, `")

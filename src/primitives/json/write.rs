@@ -6,6 +6,8 @@
 //! (docs/performance.md has what it saved, issue 15). Field names are the
 //! writer's own literals, never escaped; every value is.
 
+use crate::primitives::words::{self, HIGH, ONES};
+
 /// One JSON object being written into `out`; [`Object::close`] ends it.
 pub struct Object<'a> {
     out: &'a mut String,
@@ -143,27 +145,16 @@ pub(super) const ESCAPED: [bool; 256] = {
 /// under Viceroy the whole request took 5,500 fewer
 /// (`scripts/count-instructions`).
 pub(super) fn first_escaped(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut at = 0;
-    while let Some(word) = bytes.get(at..at + 8) {
-        let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        // The high bit of each byte below 0x20, or zero after the XOR
-        // (`"`, `\`). A borrow can mark bytes after the first one found,
-        // never before it: the lowest mark is the first.
-        let marks = ((x.wrapping_sub(ONES * 0x20) & !x)
-            | (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash))
-            & HIGH;
-        if marks != 0 {
-            return Some(at + (marks.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    let found = bytes[at..].iter().position(|&b| ESCAPED[usize::from(b)]);
-    found.map(|i| at + i)
+    words::first_marked(
+        bytes,
+        // Bytes below 0x20 (a borrow from the high bit), `"` and `\`.
+        |x| {
+            (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+                | words::bytes_equal(x, b'"')
+                | words::bytes_equal(x, b'\\')
+        },
+        |b| ESCAPED[usize::from(b)],
+    )
 }
 
 /// `value` as a JSON string: `"` and `\` escaped, control characters as

@@ -1,0 +1,109 @@
+//! Byte work a word (eight bytes) at a time, where Wasm's libc goes a
+//! byte at a time: wasi-libc's `memcmp`, which `==` on strings calls, is
+//! a byte loop, about 290 instructions for a config key's name under
+//! Viceroy (docs/performance.md).
+
+/// A byte of 1 in every place of a word.
+pub const ONES: u64 = u64::from_ne_bytes([1; 8]);
+/// The high bit of every byte of a word.
+pub const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The eight bytes of `bytes` from `at`, as a little-endian word.
+#[inline(always)]
+pub fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+}
+
+/// The high bit of each byte of `x` that is zero. A borrow can mark
+/// bytes after a zero byte, never before one: the lowest mark is a zero.
+#[inline(always)]
+pub fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGH
+}
+
+/// The high bit of each byte of `x` that is `b` (as [`zero_bytes`]).
+#[inline(always)]
+pub fn bytes_equal(x: u64, b: u8) -> u64 {
+    zero_bytes(x ^ (ONES * u64::from(b)))
+}
+
+/// Where the first byte of `bytes` that `marks` marks is: `marks` gives
+/// the high bit of each marked byte of a word, and may mark bytes after
+/// the first, never before it. Eight bytes at a time, then one at a time
+/// with `is`.
+#[inline(always)]
+pub fn first_marked(
+    bytes: &[u8],
+    marks: impl Fn(u64) -> u64,
+    is: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let m = marks(word(bytes, at));
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|&b| is(b)).map(|i| at + i)
+}
+
+/// `a == b`. Inlined as far as the lengths, which tell most names apart
+/// (a config key's name is looked for among 26); the bytes are compared
+/// out of line, whole words at a time.
+#[inline(always)]
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && same_bytes(a, b)
+}
+
+/// `a == b` for two slices of one length: whole words, the last one
+/// overlapping the one before where the length is not a multiple of
+/// eight.
+#[inline(never)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n < 8 {
+        // The first, middle and last bytes, or the first and last four:
+        // every byte is among them.
+        let half =
+            |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("four"));
+        return match n {
+            0 => true,
+            1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+            _ => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        };
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    /// `same` agrees with `==` for a difference at every place of every
+    /// length up to five words, and for lengths that differ.
+    #[test]
+    fn same_agrees_with_equality() {
+        for len in 0..=40 {
+            let a: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37)).collect();
+            assert!(same(&a, &a.clone()), "equal, {len} bytes");
+            for at in 0..len {
+                for change in [1u8, 0x80, 0xff] {
+                    let mut b = a.clone();
+                    b[at] ^= change;
+                    assert!(!same(&a, &b), "byte {at} of {len} differs by {change:#x}");
+                }
+            }
+            let mut longer = a.clone();
+            longer.push(0);
+            assert!(!same(&a, &longer), "{len} against {} bytes", len + 1);
+        }
+    }
+}
