@@ -1,6 +1,7 @@
 //! Small pure building blocks every layer may use: a stable hash, decimal
 //! numbers, header lists, hex, UTC dates and JSON config values. They know nothing of requests.
 
+pub mod arena;
 pub mod decimal;
 pub mod few;
 pub mod fnv;

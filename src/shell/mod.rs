@@ -20,6 +20,7 @@
 //! instead of copying it (about 60 allocations a request fewer,
 //! docs/performance.md).
 
+mod allocator;
 mod answer;
 mod client;
 mod config_store;
