@@ -4,6 +4,8 @@
 //! (one host call per header read, no buffer per value); what it holds
 //! is read here.
 
+use super::words::{self, HIGH, ONES};
+
 /// Headers of a request or response, in the order they were read.
 #[derive(Debug, Default)]
 pub struct Headers {
@@ -71,9 +73,17 @@ impl Headers {
             .map(|e| self.value(e))
     }
 
-    /// Whether entry `e` is a value of `name`.
+    /// Whether entry `e` is a value of `name`. The lengths, which tell
+    /// most names apart, are compared inline.
+    #[inline(always)]
     fn is_named(&self, e: &Entry, name: &str) -> bool {
-        self.names[e.0 as usize..e.1 as usize].eq_ignore_ascii_case(name.as_bytes())
+        (e.1 - e.0) as usize == name.len() && self.names_alike(e, name)
+    }
+
+    /// Whether entry `e`'s name is `name`, whatever the case of either.
+    #[inline(never)]
+    fn names_alike(&self, e: &Entry, name: &str) -> bool {
+        words::same_ignoring_case(&self.names[e.0 as usize..e.1 as usize], name.as_bytes())
     }
 
     /// The value of entry `e`.
@@ -133,7 +143,6 @@ impl Headers {
 /// 0x7f up is visible ASCII whole; any other (a tab's included) is
 /// looked at byte by byte.
 pub fn as_text(value: &[u8]) -> Option<&str> {
-    use super::words::{HIGH, ONES};
     let visible = |b: &u8| *b == b'\t' || (0x20..0x7f).contains(b);
     let mut words = value.chunks_exact(8);
     let words_visible = words.by_ref().all(|word| {

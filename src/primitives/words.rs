@@ -83,9 +83,71 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     word(a, n - 8) == word(b, n - 8)
 }
 
+/// `x` with its ASCII capitals made small, every byte at once: a byte
+/// from `A` to `Z` (and no other) gets 0x20 added.
+#[inline(always)]
+fn lower(x: u64) -> u64 {
+    // Without the high bits no byte carries into the next.
+    let low = x & !HIGH;
+    let from_a = low.wrapping_add(ONES * (0x80 - u64::from(b'A')));
+    let past_z = low.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1));
+    let capitals = from_a & !past_z & !x & HIGH;
+    x | (capitals >> 2)
+}
+
+/// `a.eq_ignore_ascii_case(b)`, a word at a time where the names are a
+/// word long or longer (`content-length`, `if-modified-since`).
+pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.eq_ignore_ascii_case(b);
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if lower(word(a, at)) != lower(word(b, at)) {
+            return false;
+        }
+        at += 8;
+    }
+    lower(word(a, n - 8)) == lower(word(b, n - 8))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::same;
+    use super::{same, same_ignoring_case};
+
+    /// `same_ignoring_case` agrees with `eq_ignore_ascii_case` for every
+    /// pair of byte values at every place of names up to three words long.
+    #[test]
+    fn same_ignoring_case_agrees_with_the_standard_library() {
+        for len in 1..=24 {
+            for at in 0..len {
+                for x in 0..=255u8 {
+                    for y in [
+                        x,
+                        x ^ 0x20,
+                        x.to_ascii_uppercase(),
+                        x.wrapping_add(1),
+                        0x80 | x,
+                    ] {
+                        let mut a = vec![b'k'; len];
+                        let mut b = vec![b'K'; len];
+                        a[at] = x;
+                        b[at] = y;
+                        assert_eq!(
+                            same_ignoring_case(&a, &b),
+                            a.eq_ignore_ascii_case(&b),
+                            "{x:#x} against {y:#x} at {at} of {len}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!same_ignoring_case(b"content-length", b"content-lengt"));
+    }
 
     /// `same` agrees with `==` for a difference at every place of every
     /// length up to five words, and for lengths that differ.
