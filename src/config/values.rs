@@ -173,7 +173,12 @@ pub fn list(value: &str) -> impl Iterator<Item = &str> {
 
 pub fn parse_hosts(value: &str) -> Result<Vec<String>, ValueError> {
     let hosts: Vec<String> = list(value)
-        .map(|h| parse_hostname(h).map(|h| h.to_ascii_lowercase()))
+        .map(|h| {
+            parse_hostname(h).map(|mut h| {
+                h.make_ascii_lowercase();
+                h
+            })
+        })
         .collect::<Result<_, _>>()?;
     if hosts.is_empty() {
         return Err(ValueError::NoHosts);
