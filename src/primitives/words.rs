@@ -10,14 +10,14 @@ pub const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
 
 /// The eight bytes of `bytes` from `at`, as a little-endian word.
 #[inline(always)]
-pub fn word(bytes: &[u8], at: usize) -> u64 {
+fn word(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
 }
 
 /// The high bit of each byte of `x` that is zero. A borrow can mark
 /// bytes after a zero byte, never before one: the lowest mark is a zero.
 #[inline(always)]
-pub fn zero_bytes(x: u64) -> u64 {
+fn zero_bytes(x: u64) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGH
 }
 
@@ -56,9 +56,7 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && same_bytes(a, b)
 }
 
-/// `a == b` for two slices of one length: whole words, the last one
-/// overlapping the one before where the length is not a multiple of
-/// eight.
+/// `a == b` for two slices of one length.
 #[inline(never)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -73,14 +71,24 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
             _ => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
         };
     }
+    words_alike(a, b, |x| x)
+}
+
+/// Whether `a` and `b`, of one length of at least eight bytes, are equal
+/// word for word once each word is put through `fold`: whole words, the
+/// last one overlapping the one before where the length is not a
+/// multiple of eight.
+#[inline(always)]
+fn words_alike(a: &[u8], b: &[u8], fold: impl Fn(u64) -> u64) -> bool {
+    let n = a.len();
     let mut at = 0;
     while at + 8 < n {
-        if word(a, at) != word(b, at) {
+        if fold(word(a, at)) != fold(word(b, at)) {
             return false;
         }
         at += 8;
     }
-    word(a, n - 8) == word(b, n - 8)
+    fold(word(a, n - 8)) == fold(word(b, n - 8))
 }
 
 /// `x` with its ASCII capitals made small, every byte at once: a byte
@@ -105,14 +113,7 @@ pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
     if n < 8 {
         return a.eq_ignore_ascii_case(b);
     }
-    let mut at = 0;
-    while at + 8 < n {
-        if lower(word(a, at)) != lower(word(b, at)) {
-            return false;
-        }
-        at += 8;
-    }
-    lower(word(a, n - 8)) == lower(word(b, n - 8))
+    words_alike(a, b, lower)
 }
 
 #[cfg(test)]
