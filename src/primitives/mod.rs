@@ -1,8 +1,10 @@
 //! Small pure building blocks every layer may use: a stable hash, decimal
-//! numbers, header lists, hex, UTC dates and JSON config values. They know nothing of requests.
+//! numbers, header lists, hex, environment blocks, UTC dates and JSON
+//! config values. They know nothing of requests.
 
 pub mod arena;
 pub mod decimal;
+pub mod environment;
 pub mod few;
 pub mod fnv;
 pub mod headers;

@@ -17,6 +17,7 @@ use fastly::log::{Endpoint, LogError};
 
 use super::client::ClientRequest;
 use super::delivery::Delivered;
+use super::environment;
 use super::secrets;
 use super::shielding::Placement;
 
@@ -49,12 +50,8 @@ impl RequestLog {
             IpMode::Hashed => secrets::bytes(secrets::LOG_IP_SALT),
             _ => None,
         };
-        let service_fields = ServiceFields {
-            pop: fastly::compute_runtime::pop().to_owned(),
-            version: itoa::Buffer::new()
-                .format(fastly::compute_runtime::service_version())
-                .to_owned(),
-        };
+        let (pop, version) = environment::pop_and_version();
+        let service_fields = ServiceFields { pop, version };
         let mut record = LogRecord::begin(
             &client.meta(),
             settings.client_ip,

@@ -25,6 +25,7 @@ mod answer;
 mod client;
 mod config_store;
 mod delivery;
+mod environment;
 mod headers;
 mod logging;
 mod origin;

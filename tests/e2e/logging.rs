@@ -142,6 +142,9 @@ fn exactly_one_line_each(ctx: &Ctx) {
                 record["response"]["cache_state"].as_str().unwrap_or(""),
                 cache_state
             );
+            // What Viceroy puts in each instance's environment.
+            assert_eq!(record["service"]["pop"], "XXX", "{name}: request {n}");
+            assert_eq!(record["service"]["version"], "0", "{name}: request {n}");
             let (status, bytes) = answers[&n];
             assert_eq!(record["response"]["status"], status, "{name}: request {n}");
             assert_eq!(
