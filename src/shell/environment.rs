@@ -5,8 +5,9 @@
 //! Read with WASI's two environment calls into one buffer, where
 //! `fastly::compute_runtime` goes through `std::env::var` and wasi-libc:
 //! wasi-libc builds a C environment with its own malloc (first used there
-//! in a small request), and each value is looked up and copied twice.
-//! That cost 18.7k instructions a request for two short strings
+//! in a small request), `getenv` compares every entry byte by byte, and
+//! each value is copied twice. The guest's part of that was about 4.7k
+//! instructions a request for two short strings; this way, 0.7k
 //! (docs/performance.md).
 
 use dl_edge::primitives::environment::variable;
