@@ -374,7 +374,7 @@ impl<'a> Reader<'a> {
             Kind::Null => self.null().map(drop),
             Kind::Bool => self.bool().map(drop),
             Kind::Number => self.number().map(drop),
-            Kind::String => self.string_at_quote().map(drop),
+            Kind::String => self.skip_string(),
             Kind::List => self.list(Self::skip),
             Kind::Object => self.entries(|r, _| r.skip()),
         }
@@ -468,6 +468,22 @@ impl<'a> Reader<'a> {
             return Err(self.error("number out of range"));
         }
         Ok(number)
+    }
+
+    /// Past a string at `"`, checked as [`Self::string_at_quote`] checks
+    /// it, but not built: the snapshot's values are skipped this way, 17
+    /// of them a request, with no escapes. One with an escape, a control
+    /// character or no end is read the full way, which tells what is
+    /// wrong with it.
+    fn skip_string(&mut self) -> Result<(), Error> {
+        let text = &self.bytes[self.at + 1..];
+        match super::write::first_escaped(text) {
+            Some(stop) if text[stop] == b'"' => {
+                self.at += stop + 2;
+                Ok(())
+            }
+            _ => self.string_at_quote().map(drop),
+        }
     }
 
     /// A string at `"`: borrowed from the text unless it holds escapes.
