@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use super::keys::InOrder;
 use super::{ConfigSource, Declared, KEYS};
 use crate::key;
 use crate::primitives::json;
@@ -80,6 +81,7 @@ impl Snapshot {
         // The first name, in sorted order, that a snapshot may not hold;
         // reported once the whole text is known to be a sound snapshot.
         let mut refused: Option<String> = None;
+        let mut names = InOrder::new();
         json::read(&text, |r| {
             r.entries(|r, name| {
                 let kind = r.kind()?;
@@ -92,7 +94,7 @@ impl Snapshot {
                     Kind::List | Kind::Object => r.skip_brackets()?,
                     _ => return Err(r.error("expected a string, a list or an object")),
                 }
-                match held(&name) {
+                match names.find(&name).filter(|&key| holds(key)) {
                     Some(key) => values[key.place()] = Some(at..r.position()),
                     None if refused.as_deref().is_some_and(|r| r <= &*name) => {}
                     None => refused = Some(name.into_owned()),
