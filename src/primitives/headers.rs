@@ -174,16 +174,23 @@ pub fn nul_terminated(names: &[&str]) -> Vec<u8> {
 /// these saves a host call for each wanted header the origin did not send.
 /// The host's list is read once, each name matched against all of
 /// `wanted` (a bit each); reading it again for each wanted name took
-/// 11,700 more guest instructions a request under Viceroy.
+/// 11,700 more guest instructions a request under Viceroy. Its NULs are
+/// found a word at a time, and names compared a word at a time once
+/// their lengths agree, where byte loops took 1,900 instructions more.
 pub fn sent_of(sent: &[u8], wanted: &[&str]) -> Vec<u8> {
     assert!(wanted.len() <= 64, "sent_of asks for at most 64 names");
     let mut listed = 0u64;
-    for name in sent.split(|&b| b == 0) {
+    let mut rest = sent;
+    while !rest.is_empty() {
+        let end = words::first_marked(rest, |x| words::bytes_equal(x, 0), |b| b == 0)
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
         for (i, w) in wanted.iter().enumerate() {
-            if name.eq_ignore_ascii_case(w.as_bytes()) {
+            if name.len() == w.len() && words::same_ignoring_case(name, w.as_bytes()) {
                 listed |= 1 << i;
             }
         }
+        rest = rest.get(end + 1..).unwrap_or_default();
     }
     let mut list = Vec::with_capacity(wanted.iter().map(|n| n.len() + 1).sum());
     for (i, name) in wanted.iter().enumerate() {
@@ -326,5 +333,51 @@ mod tests {
         assert_eq!(sent_of(b"content-typed\0", &wanted), b"");
         // A name wanted twice is asked for twice, as it is listed.
         assert_eq!(sent_of(b"age\0", &["age", "AGE"]), b"age\0AGE\0");
+        // What a byte-by-byte split and comparison find, for lists whose
+        // NULs fall at every place of a word, and a last name without one.
+        let reference = |sent: &[u8], wanted: &[&str]| {
+            let listed: Vec<&[u8]> = sent.split(|&b| b == 0).collect();
+            let found = wanted
+                .iter()
+                .filter(|w| listed.iter().any(|n| n.eq_ignore_ascii_case(w.as_bytes())));
+            nul_terminated(&found.copied().collect::<Vec<_>>())
+        };
+        let names = [
+            "a",
+            "ETag",
+            "x-goog-hash",
+            "Content-Length",
+            "last-modified",
+            "x-goog-stored-content-length",
+        ];
+        let wanted = [
+            "etag",
+            "content-length",
+            "LAST-MODIFIED",
+            "x-goog-stored-content-length",
+            "a",
+            "cache-control",
+        ];
+        for skip in 0..names.len() {
+            for pad in 0..8 {
+                let mut list = vec![b'x'; pad];
+                list.push(0);
+                for name in names.iter().skip(skip) {
+                    list.extend_from_slice(name.as_bytes());
+                    list.push(0);
+                }
+                assert_eq!(
+                    sent_of(&list, &wanted),
+                    reference(&list, &wanted),
+                    "{skip} {pad}"
+                );
+                list.pop();
+                assert_eq!(
+                    sent_of(&list, &wanted),
+                    reference(&list, &wanted),
+                    "{skip} {pad} unended"
+                );
+            }
+        }
     }
 }
