@@ -136,13 +136,14 @@ impl Headers {
     }
 }
 
-/// A header value as text, if it is visible ASCII (or tabs), as
-/// `HeaderValue::to_str` requires.
+/// Whether a header value is visible ASCII (or tabs), as
+/// `HeaderValue::to_str` requires: what a value the service writes must
+/// be, where it is already a `str` and need not be made one again.
 ///
 /// Eight bytes at a time: a word with no byte below 0x20 and none from
 /// 0x7f up is visible ASCII whole; any other (a tab's included) is
 /// looked at byte by byte.
-pub fn as_text(value: &[u8]) -> Option<&str> {
+pub fn is_text(value: &[u8]) -> bool {
     let visible = |b: &u8| *b == b'\t' || (0x20..0x7f).contains(b);
     let mut words = value.chunks_exact(8);
     let words_visible = words.by_ref().all(|word| {
@@ -153,9 +154,15 @@ pub fn as_text(value: &[u8]) -> Option<&str> {
         let marks = (x.wrapping_sub(ONES * 0x20) | x.wrapping_add(ONES) | x) & HIGH;
         marks == 0 || word.iter().all(visible)
     });
-    let text = words_visible && words.remainder().iter().all(visible);
+    words_visible && words.remainder().iter().all(visible)
+}
+
+/// A header value as text, if it [`is_text`].
+pub fn as_text(value: &[u8]) -> Option<&str> {
     // Visible ASCII is UTF-8.
-    text.then(|| std::str::from_utf8(value).ok()).flatten()
+    is_text(value)
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
 }
 
 /// `names`, each followed by a NUL, as the host lists them.

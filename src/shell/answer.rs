@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use fastly::handle::{BodyHandle, ResponseHandle};
 use fastly::http::{FramingHeadersMode, StatusCode};
 
-use dl_edge::primitives::headers::as_text;
+use dl_edge::primitives::headers::is_text;
 
 use super::headers::set_value;
 
@@ -68,7 +68,7 @@ impl Answer {
     /// header map would have panicked on it.
     pub fn append(&mut self, name: &'static str, value: impl Into<Cow<'static, str>>) {
         let value = value.into();
-        if as_text(value.as_bytes()).is_some() {
+        if is_text(value.as_bytes()) {
             self.headers.push((name, value));
         }
     }
