@@ -4,7 +4,7 @@
 //! (one host call per header read, no buffer per value); what it holds
 //! is read here.
 
-use super::words::{self, HIGH, ONES};
+use super::words;
 
 /// Headers of a request or response, in the order they were read.
 #[derive(Debug, Default)]
@@ -148,11 +148,7 @@ pub fn is_text(value: &[u8]) -> bool {
     let mut words = value.chunks_exact(8);
     let words_visible = words.by_ref().all(|word| {
         let x = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        // The high bit of a byte below 0x20 (it borrows), of 0x7f (it
-        // carries into it) and of any byte from 0x80 up. A borrow or a
-        // carry can only mark bytes after one already marked.
-        let marks = (x.wrapping_sub(ONES * 0x20) | x.wrapping_add(ONES) | x) & HIGH;
-        marks == 0 || word.iter().all(visible)
+        words::unprintable_bytes(x) == 0 || word.iter().all(visible)
     });
     words_visible && words.remainder().iter().all(visible)
 }

@@ -116,9 +116,52 @@ pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
     words_alike(a, b, lower)
 }
 
+/// The high bit of each byte of `x` that is not printable ASCII: below
+/// 0x20 (it borrows), 0x7f (it carries into it) or from 0x80 up. A
+/// borrow or a carry can only mark bytes after one already marked, so a
+/// word is printable whole exactly when nothing is marked.
+#[inline(always)]
+pub fn unprintable_bytes(x: u64) -> u64 {
+    (x.wrapping_sub(ONES * 0x20) | x.wrapping_add(ONES) | x) & HIGH
+}
+
+/// Whether every byte of `bytes` is printable ASCII (0x20 to 0x7e), eight
+/// at a time: what a log field is, nearly always, with nothing to
+/// replace.
+pub fn printable(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    words
+        .by_ref()
+        .all(|w| unprintable_bytes(u64::from_le_bytes(w.try_into().expect("eight bytes"))) == 0)
+        && words.remainder().iter().all(|b| (0x20..0x7f).contains(b))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{same, same_ignoring_case};
+    use super::{printable, same, same_ignoring_case};
+
+    /// `printable` agrees with a byte-by-byte check for every byte value
+    /// at every place, and after an earlier byte it refuses.
+    #[test]
+    fn printable_agrees_with_a_byte_by_byte_check() {
+        let one_by_one = |bytes: &[u8]| bytes.iter().all(|b| (0x20..0x7f).contains(b));
+        assert!(printable(b""));
+        for len in 1..=19 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(
+                        printable(&bytes),
+                        one_by_one(&bytes),
+                        "{b:#x} at {at} of {len}"
+                    );
+                    bytes[0] = 0xff;
+                    assert!(!printable(&bytes), "{b:#x} at {at} of {len}, after 0xff");
+                }
+            }
+        }
+    }
 
     /// `same_ignoring_case` agrees with `eq_ignore_ascii_case` for every
     /// pair of byte values at every place of names up to three words long.

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use crate::locality::{Geo, Locality};
 use crate::primitives::json::Object;
+use crate::primitives::words;
 use crate::telemetry::client_tool;
 use crate::telemetry::delivery::Cut;
 use crate::telemetry::privacy::{self, IpMode};
@@ -440,7 +441,7 @@ pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
     // Printable ASCII, nearly every value, has nothing to replace: lent
     // as it is instead of copied a character at a time (measured in the
     // log record benchmark, docs/performance.md).
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if words::printable(text.as_bytes()) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
