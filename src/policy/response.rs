@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use crate::artifact::classify::Class;
 use crate::policy::cache::{self, CachePolicy};
+use crate::primitives::words;
 use crate::request::conditional::{evaluate, Conditions, Precondition};
 
 /// Headers set on every response, edge answers included.
@@ -70,9 +71,13 @@ pub fn kept(keep_age: bool) -> &'static [&'static str] {
     &KEPT[..if keep_age { 8 } else { 7 }]
 }
 
-/// Whether an origin header may reach the client.
+/// Whether an origin header may reach the client. Names of the same
+/// length compared a word at a time, where `eq_ignore_ascii_case` went a
+/// byte at a time (about 1,000 guest instructions a request more).
 pub fn is_kept(name: &str, keep_age: bool) -> bool {
-    kept(keep_age).iter().any(|k| k.eq_ignore_ascii_case(name))
+    kept(keep_age)
+        .iter()
+        .any(|k| k.len() == name.len() && words::same_ignoring_case(k.as_bytes(), name.as_bytes()))
 }
 
 /// The content type for a file whose origin type is wrong or missing.
