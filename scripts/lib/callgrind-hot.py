@@ -11,29 +11,20 @@ Usage: callgrind-hot.py PROFILE PERF_MAP JITDUMP REQUESTS PATTERN [MIN]
 MIN (default 100) leaves out runs costing fewer instructions a request.
 """
 import collections
+import importlib.util
+import os
 import re
 import struct
 import subprocess
 import sys
 import tempfile
 
-
-def perf_map(path):
-    """(start, size, name) of each compiled function."""
-    rows = []
-    with open(path) as f:
-        for line in f:
-            parts = line.rstrip("\n").split(" ", 2)
-            if len(parts) == 3:
-                rows.append((int(parts[0], 16), int(parts[1], 16), parts[2]))
-    return rows
-
-
-def tidy(name):
-    """A function name without the crate and symbol hashes, as
-    callgrind-functions.py prints it: what PATTERN is matched against."""
-    name = re.sub(r"\[[0-9a-f]{16}\]", "", name)
-    return re.sub(r"::h[0-9a-f]{16}$", "", name)
+# The perf map's reader and the names' tidying, from callgrind-functions.py.
+_spec = importlib.util.spec_from_file_location(
+    "callgrind_functions", os.path.join(os.path.dirname(__file__), "callgrind-functions.py"))
+_functions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_functions)
+perf_map, tidy = _functions.perf_map, _functions.tidy
 
 
 def costs(profile, start, size):

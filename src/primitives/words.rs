@@ -136,9 +136,31 @@ pub fn printable(bytes: &[u8]) -> bool {
         && words.remainder().iter().all(|b| (0x20..0x7f).contains(b))
 }
 
+/// Runs `check` on every byte value at every place of runs of up to 19
+/// bytes (past two words and into a tail), then on the same with `before`
+/// at the start: what the word-at-a-time scans are tested on against
+/// their byte-by-byte forms. `check` gets the bytes and the case's name.
+#[cfg(test)]
+pub fn each_byte_at_each_place(before: u8, mut check: impl FnMut(&[u8], &str)) {
+    for len in 1..=19 {
+        for at in 0..len {
+            for b in 0..=255u8 {
+                let mut bytes = vec![b'a'; len];
+                bytes[at] = b;
+                check(&bytes, &format!("{b:#x} at {at} of {len}"));
+                bytes[0] = before;
+                check(
+                    &bytes,
+                    &format!("{b:#x} at {at} of {len}, after {before:#x}"),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{printable, same, same_ignoring_case};
+    use super::{each_byte_at_each_place, printable, same, same_ignoring_case};
 
     /// `printable` agrees with a byte-by-byte check for every byte value
     /// at every place, and after an earlier byte it refuses.
@@ -146,21 +168,9 @@ mod tests {
     fn printable_agrees_with_a_byte_by_byte_check() {
         let one_by_one = |bytes: &[u8]| bytes.iter().all(|b| (0x20..0x7f).contains(b));
         assert!(printable(b""));
-        for len in 1..=19 {
-            for at in 0..len {
-                for b in 0..=255u8 {
-                    let mut bytes = vec![b'a'; len];
-                    bytes[at] = b;
-                    assert_eq!(
-                        printable(&bytes),
-                        one_by_one(&bytes),
-                        "{b:#x} at {at} of {len}"
-                    );
-                    bytes[0] = 0xff;
-                    assert!(!printable(&bytes), "{b:#x} at {at} of {len}, after 0xff");
-                }
-            }
-        }
+        each_byte_at_each_place(0xff, |bytes, case| {
+            assert_eq!(printable(bytes), one_by_one(bytes), "{case}");
+        });
     }
 
     /// `same_ignoring_case` agrees with `eq_ignore_ascii_case` for every

@@ -198,25 +198,9 @@ mod tests {
     #[test]
     fn first_escaped_agrees_with_the_table() {
         let table = |bytes: &[u8]| bytes.iter().position(|&b| super::ESCAPED[usize::from(b)]);
-        for len in 1..=19 {
-            for at in 0..len {
-                for b in 0..=255u8 {
-                    let mut bytes = vec![b'a'; len];
-                    bytes[at] = b;
-                    assert_eq!(
-                        super::first_escaped(&bytes),
-                        table(&bytes),
-                        "{b:#x} at {at} of {len}"
-                    );
-                    bytes[0] = 0xe2;
-                    assert_eq!(
-                        super::first_escaped(&bytes),
-                        table(&bytes),
-                        "{b:#x} at {at} of {len}, after 0xe2"
-                    );
-                }
-            }
-        }
+        crate::primitives::words::each_byte_at_each_place(0xe2, |bytes, case| {
+            assert_eq!(super::first_escaped(bytes), table(bytes), "{case}");
+        });
         assert_eq!(super::first_escaped(b""), None);
         assert_eq!(super::first_escaped(b"0123456789abcdef\\"), Some(16));
         assert_eq!(super::first_escaped(b"\x1f\"\\"), Some(0));
