@@ -255,15 +255,12 @@ const BY_NAME: [(&str, usize); KEYS.len()] = {
 /// comparisons as there are keys, where looking each up from the start
 /// took about 250 a request. A name out of order is still found, from
 /// the start, as [`Declared::find`] finds it.
+#[derive(Default)]
 pub struct InOrder {
     next: usize,
 }
 
 impl InOrder {
-    pub fn new() -> InOrder {
-        InOrder { next: 0 }
-    }
-
     /// The key `name`, if it is declared.
     pub fn find(&mut self, name: &str) -> Option<Declared> {
         let ahead = BY_NAME[self.next..]
@@ -276,12 +273,6 @@ impl InOrder {
             }
             None => Declared::find(name),
         }
-    }
-}
-
-impl Default for InOrder {
-    fn default() -> Self {
-        InOrder::new()
     }
 }
 
@@ -378,7 +369,7 @@ mod tests {
             "aaa",
         ];
         for names in [sorted, reversed, some, mixed] {
-            let mut in_order = InOrder::new();
+            let mut in_order = InOrder::default();
             for name in &names {
                 assert_eq!(
                     in_order.find(name),

@@ -81,7 +81,7 @@ impl Snapshot {
         // The first name, in sorted order, that a snapshot may not hold;
         // reported once the whole text is known to be a sound snapshot.
         let mut refused: Option<String> = None;
-        let mut names = InOrder::new();
+        let mut names = InOrder::default();
         json::read(&text, |r| {
             r.entries(|r, name| {
                 let kind = r.kind()?;

@@ -77,7 +77,7 @@ pub fn kept(keep_age: bool) -> &'static [&'static str] {
 pub fn is_kept(name: &str, keep_age: bool) -> bool {
     kept(keep_age)
         .iter()
-        .any(|k| k.len() == name.len() && words::same_ignoring_case(k.as_bytes(), name.as_bytes()))
+        .any(|k| words::same_ignoring_case(k.as_bytes(), name.as_bytes()))
 }
 
 /// The content type for a file whose origin type is wrong or missing.

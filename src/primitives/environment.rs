@@ -20,10 +20,7 @@ pub fn variable<'a>(
         let (head, rest) = entry.split_at_checked(name.len())?;
         (words::same(head, name) && rest.first() == Some(&b'=')).then(|| &rest[1..])
     })?;
-    let end = value
-        .iter()
-        .position(|&byte| byte == 0)
-        .unwrap_or(value.len());
+    let end = words::nul_at(value).unwrap_or(value.len());
     std::str::from_utf8(&value[..end]).ok()
 }
 

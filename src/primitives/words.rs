@@ -103,17 +103,30 @@ fn lower(x: u64) -> u64 {
     x | (capitals >> 2)
 }
 
-/// `a.eq_ignore_ascii_case(b)`, a word at a time where the names are a
-/// word long or longer (`content-length`, `if-modified-since`).
+/// `a.eq_ignore_ascii_case(b)`. As [`same`]: inlined as far as the
+/// lengths, which tell most header names apart, then out of line, a word
+/// at a time where the names are a word long or longer
+/// (`content-length`, `if-modified-since`).
+#[inline(always)]
 pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if n < 8 {
+    a.len() == b.len() && alike_bytes(a, b)
+}
+
+/// `a.eq_ignore_ascii_case(b)` for two slices of one length.
+#[inline(never)]
+fn alike_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() < 8 {
         return a.eq_ignore_ascii_case(b);
     }
     words_alike(a, b, lower)
+}
+
+/// Where the first NUL of `bytes` is, eight bytes at a time: how the
+/// host's lists of names and values, each ended by a NUL, are split.
+/// Left to the compiler: inlined into its callers it saved 1,100 guest
+/// instructions a request for 930 bytes of the Wasm's 1.5× margin.
+pub fn nul_at(bytes: &[u8]) -> Option<usize> {
+    first_marked(bytes, zero_bytes, |b| b == 0)
 }
 
 /// The high bit of each byte of `x` that is not printable ASCII: below
@@ -129,11 +142,7 @@ pub fn unprintable_bytes(x: u64) -> u64 {
 /// at a time: what a log field is, nearly always, with nothing to
 /// replace.
 pub fn printable(bytes: &[u8]) -> bool {
-    let mut words = bytes.chunks_exact(8);
-    words
-        .by_ref()
-        .all(|w| unprintable_bytes(u64::from_le_bytes(w.try_into().expect("eight bytes"))) == 0)
-        && words.remainder().iter().all(|b| (0x20..0x7f).contains(b))
+    first_marked(bytes, unprintable_bytes, |b| !(0x20..0x7f).contains(&b)).is_none()
 }
 
 /// Runs `check` on every byte value at every place of runs of up to 19
@@ -160,7 +169,17 @@ pub fn each_byte_at_each_place(before: u8, mut check: impl FnMut(&[u8], &str)) {
 
 #[cfg(test)]
 mod tests {
-    use super::{each_byte_at_each_place, printable, same, same_ignoring_case};
+    use super::{each_byte_at_each_place, nul_at, printable, same, same_ignoring_case};
+
+    /// `nul_at` finds what a byte-by-byte search finds, for every byte
+    /// value at every place, and after a NUL at the start.
+    #[test]
+    fn nul_at_agrees_with_a_byte_by_byte_search() {
+        assert_eq!(nul_at(b""), None);
+        each_byte_at_each_place(0, |bytes, case| {
+            assert_eq!(nul_at(bytes), bytes.iter().position(|&b| b == 0), "{case}");
+        });
+    }
 
     /// `printable` agrees with a byte-by-byte check for every byte value
     /// at every place, and after an earlier byte it refuses.
